@@ -1,0 +1,1 @@
+"""Composition root of the platform: settings, the CLI, the embedded servers, migrations and the scenario."""

@@ -1,0 +1,117 @@
+"""The platform's settings: one validated class, built once at start-up and passed down.
+
+Every field is read from an environment variable with the ``FLEET_`` prefix
+(``FLEET_DATABASE_URL``, ``FLEET_HTTP_PORT`` ...). A URL left unset means "use the
+embedded server" for ``fleet up``; the single-process commands need it set.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "fleet-demo-secret-key-change-me"
+DEFAULT_DEMO_PASSWORD = "fleet-demo"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FLEET_", extra="ignore")
+
+    database_url: str | None = Field(
+        None,
+        description="PostgreSQL URL, e.g. postgresql://postgres@127.0.0.1:5432/fleet. "
+        "Unset: `fleet up` starts the embedded PostgreSQL (unix socket in the data dir).",
+    )
+    redis_url: str | None = Field(
+        None,
+        description="Redis URL, e.g. redis://127.0.0.1:6379/0. Unset: embedded Valkey.",
+    )
+    mqtt_url: str | None = Field(
+        None,
+        description="MQTT 3.1.1 broker URL, e.g. mqtt://127.0.0.1:1883. Unset: embedded amqtt broker.",
+    )
+    data_dir: Path = Field(
+        Path(".fleet"), description="Where the embedded servers keep their data and logs."
+    )
+    demo: bool = Field(
+        False,
+        description="Demo mode: seeds demo accounts with FLEET_DEMO_PASSWORD and allows the "
+        "built-in secret key. Never in production.",
+    )
+    demo_password: SecretStr = Field(
+        SecretStr(DEFAULT_DEMO_PASSWORD), description="Password of the demo accounts (demo mode only)."
+    )
+    secret_key: SecretStr = Field(
+        SecretStr(DEFAULT_SECRET_KEY),
+        description="Key that signs session cookies; must be set outside demo mode.",
+    )
+    http_host: str = Field("127.0.0.1", description="Address the web app listens on.")
+    http_port: int = Field(8000, description="Port the web app listens on.")
+    session_max_age_s: int = Field(12 * 3600, description="Lifetime of a login session.")
+    tile_url: str = Field(
+        "/tiles/{z}/{x}/{y}.png",
+        description="Basemap tile URL template. Default: offline OSM tiles (zoom 0-6) served "
+        "by the app; point it at 天地图 or your own tile server in production.",
+    )
+    tile_max_native_zoom: int = Field(6, description="Highest zoom the tile source has.")
+    tile_attribution: str = Field("© OpenStreetMap contributors")
+    scenario_path: Path | None = Field(
+        None, description="Scenario file to seed; default: the bundled Wuhan-circle scenario."
+    )
+    sim_interval_s: float = Field(5.0, description="Simulator: seconds between two reports of one device.")
+    sim_speedup: float = Field(1.0, description="Simulator: simulated seconds per wall-clock second.")
+    sim_vehicles: int | None = Field(None, description="Simulator: drive only the first N vehicles.")
+    sim_duration_s: float | None = Field(None, description="Simulator: stop after this many wall seconds.")
+    sim_seed: int = Field(20261122, description="Simulator: random seed (same seed, same day).")
+    ingest_batch_size: int = Field(1000, description="Ingest: positions per COPY batch at most.")
+    ingest_flush_ms: int = Field(200, description="Ingest: flush a partial batch after this long.")
+    ingest_client_id: str = Field("fleet-ingest", description="Ingest: MQTT client id (persistent session).")
+    redis_prefix: str = Field(
+        "fleet", description="Prefix of Redis keys: {prefix}:latest (hash), {prefix}:live (channel)."
+    )
+    mqtt_topic_root: str = Field(
+        "fleet/v1", description="Topic root of the device contract: {root}/devices/{uid}/telemetry."
+    )
+    embedded_mqtt_port: int = Field(18830, description="Port of the embedded broker (next free if taken).")
+    embedded_redis_port: int = Field(16379, description="Port of the embedded Valkey (next free if taken).")
+    log_level: str = Field("INFO")
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> Settings:
+        if not self.demo and self.secret_key.get_secret_value() == DEFAULT_SECRET_KEY:
+            raise ValueError(
+                "FLEET_SECRET_KEY must be set outside demo mode (or run with FLEET_DEMO=true)"
+            )
+        return self
+
+    def require_urls(self) -> tuple[str, str, str]:
+        """The three server URLs, for a command that does not start embedded servers."""
+        missing = [
+            name
+            for name, value in (
+                ("FLEET_DATABASE_URL", self.database_url),
+                ("FLEET_REDIS_URL", self.redis_url),
+                ("FLEET_MQTT_URL", self.mqtt_url),
+            )
+            if not value
+        ]
+        if missing:
+            raise SystemExit(
+                f"{', '.join(missing)} not set: run `fleet up` for the embedded servers, "
+                "or point these at your own"
+            )
+        assert self.database_url and self.redis_url and self.mqtt_url
+        return self.database_url, self.redis_url, self.mqtt_url
+
+
+def settings_help() -> str:
+    """One line per setting, for `fleet --help`."""
+    lines = []
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        if isinstance(default, SecretStr):
+            default = "(secret)"
+        lines.append(f"  FLEET_{name.upper():<24} {field.description or ''} [default: {default}]")
+    return "\n".join(lines)

@@ -1,0 +1,86 @@
+"""paho-mqtt in its own thread, handing every message to asyncio.
+
+The paho network loop runs in a background thread (loop_start); on_message only stamps the
+arrival time and passes the message to the event loop with call_soon_threadsafe, so the
+asyncio side never blocks on the socket and the paho thread never waits on asyncio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import paho.mqtt.client as mqtt
+
+from telemetry.model import RawMessage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+
+
+def parse_mqtt_url(url: str) -> BrokerAddress:
+    parts = urlsplit(url)
+    if parts.scheme not in ("mqtt", "tcp"):
+        raise ValueError(f"MQTT URL must start with mqtt://, got {url!r}")
+    return BrokerAddress(parts.hostname or "127.0.0.1", parts.port or 1883, parts.username, parts.password)
+
+
+def new_client(client_id: str, *, clean_session: bool) -> mqtt.Client:
+    client = mqtt.Client(
+        mqtt.CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        clean_session=clean_session,
+        protocol=mqtt.MQTTv311,
+    )
+    client.reconnect_delay_set(min_delay=1, max_delay=30)
+    return client
+
+
+class MqttSource:
+    """Subscribes with QoS 1 on a persistent session and feeds `queue` with RawMessages."""
+
+    def __init__(self, url: str, client_id: str, topics: list[str]) -> None:
+        self._address = parse_mqtt_url(url)
+        self._topics = topics
+        self._client = new_client(client_id, clean_session=False)
+        if self._address.username:
+            self._client.username_pw_set(self._address.username, self._address.password)
+        self.connected = threading.Event()
+
+    def start(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[RawMessage]) -> None:
+        def on_connect(client, userdata, flags, reason_code, properties):  # noqa: ANN001
+            if reason_code.is_failure:
+                log.error("MQTT connect refused: %s", reason_code)
+                return
+            client.subscribe([(topic, 1) for topic in self._topics])
+            self.connected.set()
+            log.info("MQTT connected to %s:%s", self._address.host, self._address.port)
+
+        def on_disconnect(client, userdata, flags, reason_code, properties):  # noqa: ANN001
+            self.connected.clear()
+            log.warning("MQTT disconnected (%s); paho reconnects", reason_code)
+
+        def on_message(client, userdata, message):  # noqa: ANN001
+            raw = RawMessage(message.topic, message.payload, int(time.time() * 1000))
+            loop.call_soon_threadsafe(queue.put_nowait, raw)
+
+        self._client.on_connect = on_connect
+        self._client.on_disconnect = on_disconnect
+        self._client.on_message = on_message
+        self._client.connect_async(self._address.host, self._address.port, keepalive=30)
+        self._client.loop_start()
+
+    def stop(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()

@@ -1,0 +1,116 @@
+"""PostgreSQL side of ingest: positions by binary COPY, dead letters, device status.
+
+Positions are COPYed into a per-connection temporary table and moved with
+INSERT ... ON CONFLICT DO NOTHING, so a message the broker redelivers (QoS 1 is
+at-least-once) never becomes a second row. The same transaction refreshes
+latest_vehicle_state, only ever forwards in device time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import asyncpg
+
+from telemetry.devices import DeviceBinding
+from telemetry.model import Position, Rejection, StatusChange
+
+SHANGHAI = timezone(timedelta(hours=8))
+
+POSITION_COLUMNS = (
+    "vehicle_id", "device_id", "ts", "seq", "received_at", "lat", "lon", "speed_kmh",
+    "heading_deg", "acc", "fix", "odometer_km", "fuel_l", "soc_pct", "alarm",
+)
+
+_STAGING = """CREATE TEMP TABLE IF NOT EXISTS positions_in
+    (LIKE positions INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"""
+
+_MOVE = "INSERT INTO positions SELECT * FROM positions_in ON CONFLICT DO NOTHING"
+
+_LATEST = """
+INSERT INTO latest_vehicle_state AS cur (vehicle_id, device_id, ts, received_at, lat, lon,
+    speed_kmh, heading_deg, acc, odometer_km, fuel_l, soc_pct, alarm)
+SELECT DISTINCT ON (vehicle_id) vehicle_id, device_id, ts, received_at, lat, lon,
+    speed_kmh, heading_deg, acc, odometer_km, fuel_l, soc_pct, alarm
+FROM positions_in WHERE fix
+ORDER BY vehicle_id, ts DESC
+ON CONFLICT (vehicle_id) DO UPDATE SET device_id = EXCLUDED.device_id, ts = EXCLUDED.ts,
+    received_at = EXCLUDED.received_at, lat = EXCLUDED.lat, lon = EXCLUDED.lon,
+    speed_kmh = EXCLUDED.speed_kmh, heading_deg = EXCLUDED.heading_deg, acc = EXCLUDED.acc,
+    odometer_km = EXCLUDED.odometer_km, fuel_l = EXCLUDED.fuel_l, soc_pct = EXCLUDED.soc_pct,
+    alarm = EXCLUDED.alarm
+WHERE cur.ts < EXCLUDED.ts
+"""
+
+
+def _dt(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def local_day(ms: int) -> date:
+    return datetime.fromtimestamp(ms / 1000, tz=SHANGHAI).date()
+
+
+def position_record(p: Position) -> tuple:
+    return (
+        p.vehicle_id, p.device_id, _dt(p.ts_ms), p.seq, _dt(p.received_ms), p.lat, p.lon,
+        p.speed_kmh, p.heading_deg, p.acc, p.fix, p.odometer_km, p.fuel_l, p.soc_pct, p.alarm,
+    )
+
+
+class TelemetryStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._days_ready: set[date] = set()
+
+    async def load_devices(self) -> dict[str, DeviceBinding]:
+        rows = await self._pool.fetch("SELECT id, uid, vehicle_id, report_interval_s FROM devices")
+        return {
+            r["uid"]: DeviceBinding(r["id"], r["vehicle_id"], r["report_interval_s"]) for r in rows
+        }
+
+    async def write(
+        self,
+        positions: list[Position],
+        rejections: list[Rejection],
+        statuses: list[tuple[StatusChange, DeviceBinding]],
+    ) -> int:
+        """Everything from one batch in one transaction; returns the position rows inserted."""
+        inserted = 0
+        async with self._pool.acquire() as conn, conn.transaction():
+            if positions:
+                await self._ensure_partitions(conn, positions)
+                await conn.execute(_STAGING)
+                await conn.copy_records_to_table(
+                    "positions_in",
+                    records=[position_record(p) for p in positions],
+                    columns=POSITION_COLUMNS,
+                )
+                status = await conn.execute(_MOVE)
+                inserted = int(status.split()[-1])
+                await conn.execute(_LATEST)
+            if rejections:
+                await conn.copy_records_to_table(
+                    "dead_letters",
+                    records=[
+                        (_dt(r.received_ms), r.topic, r.payload, r.reason, r.detail, r.device_uid)
+                        for r in rejections
+                    ],
+                    columns=("received_at", "topic", "payload", "reason", "detail", "device_uid"),
+                )
+            for change, binding in statuses:
+                await conn.execute(
+                    """UPDATE devices SET status = $2, status_at = $3
+                       WHERE id = $1 AND (status_at IS NULL OR status_at <= $3)""",
+                    binding.device_id,
+                    change.status,
+                    _dt(change.received_ms),
+                )
+        return inserted
+
+    async def _ensure_partitions(self, conn: asyncpg.Connection, positions: list[Position]) -> None:
+        days = {local_day(p.ts_ms) for p in positions} - self._days_ready
+        if not days:
+            return
+        await conn.execute("SELECT ensure_position_partitions($1, $2)", min(days), max(days))
+        self._days_ready |= days
