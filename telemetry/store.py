@@ -112,5 +112,8 @@ class TelemetryStore:
         days = {local_day(p.ts_ms) for p in positions} - self._days_ready
         if not days:
             return
-        await conn.execute("SELECT ensure_position_partitions($1, $2)", min(days), max(days))
+        # one day at a time: a stray old fix must not create every partition in between
+        await conn.execute(
+            "SELECT ensure_position_partitions(d, d) FROM unnest($1::date[]) AS d", sorted(days)
+        )
         self._days_ready |= days

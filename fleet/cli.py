@@ -1,0 +1,118 @@
+"""`fleet`: one console script for every process of the platform."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from fleet.config import Settings, settings_help
+
+COMMANDS = {
+    "up": "everything on one machine: embedded servers unless URLs are set, migrate, seed, "
+    "ingest, web, simulator",
+    "migrate": "apply the SQL migrations (idempotent)",
+    "seed": "load the scenario: cities, organisations, fleet, zones (idempotent)",
+    "simulate": "drive the scenario's vehicles as GPS terminals over MQTT",
+    "ingest": "the ingest worker: MQTT -> PostgreSQL + Redis",
+    "web": "the web app: REST API, live websocket, console",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fleet",
+        description="公务用车服务平台 — official-vehicle dispatch and telematics platform.",
+        epilog="Settings (environment variables):\n" + settings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--demo", action="store_true", help="demo mode (same as FLEET_DEMO=true)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, text in COMMANDS.items():
+        sub = commands.add_parser(name, help=text, description=text)
+        sub.add_argument("--demo", action="store_true", help="demo mode (same as FLEET_DEMO=true)")
+        if name == "up":
+            sub.add_argument("--no-simulator", action="store_true", help="do not start the simulator")
+        if name == "simulate":
+            sub.add_argument("--stats-file", type=Path, help="write published/acked counts as JSON")
+    return parser
+
+
+def load_settings(demo: bool) -> Settings:
+    try:
+        return Settings(demo=True) if demo else Settings()
+    except ValidationError as exc:
+        messages = "; ".join(err["msg"].removeprefix("Value error, ") for err in exc.errors())
+        raise SystemExit(f"fleet: bad settings: {messages}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = load_settings(args.demo)
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format=f"%(asctime)s {args.command:<8} %(levelname)s %(name)s: %(message)s",
+    )
+    if args.command == "up":
+        from fleet.supervisor import run_up
+
+        return run_up(settings, with_simulator=not args.no_simulator)
+    if args.command == "migrate":
+        return asyncio.run(_migrate(settings))
+    if args.command == "seed":
+        return asyncio.run(_seed(settings))
+    if args.command == "ingest":
+        return _run_until_signal(lambda stop: _ingest(settings, stop))
+    if args.command == "web":
+        from web.server import run_web
+
+        run_web(settings)
+        return 0
+    if args.command == "simulate":
+        from simulator.main import run_simulator
+
+        return run_simulator(settings, stats_file=args.stats_file)
+    raise AssertionError(args.command)
+
+
+async def _migrate(settings: Settings) -> int:
+    from fleet.bootstrap import migrate_database
+
+    applied = await migrate_database(settings.require_urls()[0])
+    print(f"migrations applied: {', '.join(applied) or 'none (up to date)'}")
+    return 0
+
+
+async def _seed(settings: Settings) -> int:
+    from fleet.bootstrap import seed_database
+
+    counts = await seed_database(settings, settings.require_urls()[0])
+    print("seeded: " + ", ".join(f"{table}={n}" for table, n in counts.items()))
+    return 0
+
+
+async def _ingest(settings: Settings, stop: asyncio.Event) -> int:
+    from telemetry.worker import run_ingest
+
+    await run_ingest(settings, stop)
+    return 0
+
+
+def _run_until_signal(factory) -> int:  # noqa: ANN001
+    async def runner() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        return await factory(stop)
+
+    return asyncio.run(runner())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""The web app's composition root: `create_app(settings)`.
+
+Nothing connects at import time: the lifespan opens the PostgreSQL pool, the Redis client
+and the live-feed subscription, and closes them on shutdown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import xstatic.pkg.leaflet
+import xstatic.pkg.leaflet_markercluster
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from fleet.config import Settings
+from web.errors import install_error_handlers
+from web.resources import Resources
+from web.routes import auth, health, live, map_config, pages, tiles, vehicles
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+class RevalidatedStaticFiles(StaticFiles):
+    """Static files the browser must revalidate (ETag) before use, so a deploy shows at once."""
+
+    def file_response(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        response = super().file_response(*args, **kwargs)
+        response.headers.setdefault("Cache-Control", "no-cache")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        return response
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        resources = await Resources.open(settings)
+        app.state.resources = resources
+        try:
+            yield
+        finally:
+            await resources.close()
+
+    app = FastAPI(
+        title="公务用车服务平台 API",
+        description="Fleet dispatch and telematics for official vehicles (Wuhan metropolitan circle).",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    for router in (
+        auth.router, vehicles.router, map_config.router, health.router, tiles.router,
+        live.router, pages.router,
+    ):
+        app.include_router(router)
+    app.mount("/static", RevalidatedStaticFiles(directory=STATIC_DIR), name="static")
+    app.mount(
+        "/vendor/leaflet",
+        RevalidatedStaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR),
+        name="leaflet",
+    )
+    app.mount(
+        "/vendor/leaflet-markercluster",
+        RevalidatedStaticFiles(directory=xstatic.pkg.leaflet_markercluster.BASE_DIR),
+        name="leaflet-markercluster",
+    )
+    return app

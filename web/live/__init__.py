@@ -1,0 +1,1 @@
+"""The live feed: one Redis subscription per web process, fanned out to websocket clients."""

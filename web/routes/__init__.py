@@ -1,0 +1,1 @@
+"""Thin routes: parse, call one query or handler, return a response model."""

@@ -1,0 +1,1 @@
+"""Pydantic schemas of the API, in families (*In for payloads, *Read / *Page for answers)."""
