@@ -18,7 +18,7 @@ import paho.mqtt.client as mqtt
 
 from fleet.config import Settings
 from fleet.db import connect
-from telemetry.mqtt_source import parse_mqtt_url
+from fleet.mqtt_url import parse_mqtt_url
 
 
 def malformed(kind: int, uid: str, now_ms: int) -> tuple[str, bytes, str]:

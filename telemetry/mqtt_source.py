@@ -11,29 +11,13 @@ import asyncio
 import logging
 import threading
 import time
-from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 
+from fleet.mqtt_url import parse_mqtt_url
 from telemetry.model import RawMessage
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class BrokerAddress:
-    host: str
-    port: int
-    username: str | None = None
-    password: str | None = None
-
-
-def parse_mqtt_url(url: str) -> BrokerAddress:
-    parts = urlsplit(url)
-    if parts.scheme not in ("mqtt", "tcp"):
-        raise ValueError(f"MQTT URL must start with mqtt://, got {url!r}")
-    return BrokerAddress(parts.hostname or "127.0.0.1", parts.port or 1883, parts.username, parts.password)
 
 
 def new_client(client_id: str, *, clean_session: bool) -> mqtt.Client:
@@ -56,6 +40,8 @@ class MqttSource:
         self._client = new_client(client_id, clean_session=False)
         if self._address.username:
             self._client.username_pw_set(self._address.username, self._address.password)
+        if self._address.tls:
+            self._client.tls_set()
         self.connected = threading.Event()
 
     def start(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[RawMessage]) -> None:

@@ -11,7 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from fleet.config import Settings
-from telemetry.mqtt_source import parse_mqtt_url
+from fleet.mqtt_url import parse_mqtt_url
 from telemetry.worker import run_ingest
 from tests.integration.minimal_fleet import DEVICE_UIDS, insert_minimal_fleet
 from tests.waiting import wait_until

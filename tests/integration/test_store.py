@@ -15,7 +15,7 @@ async def test_copy_round_trip_is_exact_and_idempotent(migrated_db_url, db_conn)
     vehicles = await insert_minimal_fleet(db_conn)
     device_id = await db_conn.fetchval("SELECT id FROM devices WHERE uid = $1", DEVICE_UIDS[0])
     vehicle_id = vehicles[DEVICE_UIDS[0]]
-    base = dict(device_uid=DEVICE_UIDS[0], device_id=device_id, vehicle_id=vehicle_id)
+    base = {"device_uid": DEVICE_UIDS[0], "device_id": device_id, "vehicle_id": vehicle_id}
     positions = [
         Position(ts_ms=1_795_392_902_123, received_ms=1_795_392_903_000, lat=30.5928123, lon=114.3055456,
                  speed_kmh=42.5, heading_deg=271, acc=True, fix=True, odometer_km=12345.6,

@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 RECONNECT_MIN_S = 0.5
 RECONNECT_MAX_S = 15.0
+CLOSE_TIMEOUT_S = 2.0
+READ_TIMEOUT_S = 1.0
 
 
 def live_channel(prefix: str) -> str:
@@ -56,6 +58,7 @@ class LiveHub:
         self._task: asyncio.Task[None] | None = None
         self.subscribed = asyncio.Event()
         self.messages_received = 0
+        self._stopping = False
 
     @property
     def client_count(self) -> int:
@@ -87,28 +90,34 @@ class LiveHub:
             self._task = asyncio.create_task(self._run(), name="live-hub")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        self._stopping = True
+        # redis-py (8.x) can swallow a cancellation that lands inside a blocking pubsub read,
+        # so cancel until the task has really ended; the read times out every second anyway.
+        while task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=0.5)
+        if task is not None and not task.cancelled() and task.exception() is not None:
+            log.warning("live hub ended with %r", task.exception())
 
     async def _run(self) -> None:
         delay_s = RECONNECT_MIN_S
-        while True:
+        while not self._stopping:
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(self.channel)
                 self.subscribed.set()
                 delay_s = RECONNECT_MIN_S
-                async for message in pubsub.listen():
-                    if message.get("type") == "message":
+                while not self._stopping:
+                    message = await pubsub.get_message(timeout=READ_TIMEOUT_S)
+                    if message is not None and message.get("type") == "message":
                         self.dispatch(message["data"])
             except (RedisError, OSError) as exc:
                 log.warning("live subscription lost (%s); retrying in %.1f s", exc, delay_s)
             finally:
                 self.subscribed.clear()
                 with contextlib.suppress(Exception):
-                    await pubsub.aclose()
-            await asyncio.sleep(delay_s)
-            delay_s = min(delay_s * 2, RECONNECT_MAX_S)
+                    await asyncio.wait_for(pubsub.aclose(), CLOSE_TIMEOUT_S)
+            if not self._stopping:
+                await asyncio.sleep(delay_s)
+                delay_s = min(delay_s * 2, RECONNECT_MAX_S)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -16,7 +15,6 @@ router = APIRouter(include_in_schema=False)
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
-@lru_cache(maxsize=8)
 def _page(name: str) -> str:
     return (STATIC_DIR / name).read_text(encoding="utf-8")
 
@@ -60,3 +58,8 @@ async def console_page(user: OptionalUser, settings: SettingsDep) -> Response:
     if user is None:
         return RedirectResponse("/login", status_code=303)
     return _html("console.html", settings.tile_url)
+
+
+@router.get("/favicon.ico")
+async def favicon() -> Response:
+    return RedirectResponse("/static/favicon.svg", status_code=301)

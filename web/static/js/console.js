@@ -1,0 +1,250 @@
+// The live console (实时监控): wires the store, the websocket, the list, the map and details.
+import { api } from "./api.js";
+import { DetailsPanel } from "./details.js";
+import { el } from "./dom.js";
+import { formatClock } from "./format.js";
+import { applyI18n, localName, onLangChange, t, toggleLang } from "./i18n.js";
+import { VehicleList } from "./list.js";
+import { LiveConnection } from "./live.js";
+import { FleetMap } from "./map.js";
+import { STATUSES } from "./status.js";
+import { VehicleStore } from "./store.js";
+
+const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
+const SOURCES = ["platform", "entrusted", "unit_retained", "leased"];
+
+const filters = { status: null, city: "", source: "", query: "" };
+const store = new VehicleStore();
+let fleetMap = null;
+let list = null;
+let details = null;
+let connection = null;
+let firstSnapshot = true;
+let me = null;
+
+function normalisePlate(text) {
+  return text.replace(/[·\s]/g, "").toUpperCase();
+}
+
+function matchesExceptStatus(item) {
+  if (filters.city && item.city.code !== filters.city) return false;
+  if (filters.source && item.source !== filters.source) return false;
+  if (filters.query && !normalisePlate(item.plate).includes(normalisePlate(filters.query))) {
+    return false;
+  }
+  return true;
+}
+
+function matches(item) {
+  return matchesExceptStatus(item) && (!filters.status || item.status === filters.status);
+}
+
+function buildStatusTabs() {
+  const box = $("status-tabs");
+  box.replaceChildren();
+  for (const status of [null, ...STATUSES]) {
+    const key = status ?? "all";
+    const label = el("span", { class: "label" });
+    if (status) label.append(el("i", { class: `dot ${status}` }));
+    label.append(el("span", { "data-i18n": `status.${key}`, text: t(`status.${key}`) }));
+    const tab = el(
+      "button",
+      {
+        type: "button",
+        class: "status-tab",
+        "data-status": key,
+        "data-testid": `status-tab-${key}`,
+        "aria-pressed": String(filters.status === status),
+      },
+      el("span", { class: "count num", "data-testid": `status-count-${key}`, text: "0" }),
+      label,
+    );
+    tab.addEventListener("click", () => {
+      filters.status = filters.status === status ? null : status;
+      for (const other of box.children) {
+        other.setAttribute("aria-pressed", String(other.dataset.status === (filters.status ?? "all")));
+      }
+      refilter();
+    });
+    box.append(tab);
+  }
+}
+
+function updateCounts() {
+  const counts = Object.fromEntries(STATUSES.map((s) => [s, 0]));
+  let all = 0;
+  for (const item of store.all()) {
+    if (!matchesExceptStatus(item)) continue;
+    counts[item.status] += 1;
+    all += 1;
+  }
+  $("status-count-all").textContent = String(all);
+  for (const status of STATUSES) $(`status-count-${status}`).textContent = String(counts[status]);
+}
+
+function fillSelect(select, placeholderKey, options, current) {
+  select.replaceChildren(el("option", { value: "", text: t(placeholderKey) }));
+  for (const [value, label] of options) select.append(el("option", { value, text: label }));
+  select.value = current;
+}
+
+function fillFilters() {
+  const cities = new Map();
+  for (const item of store.all()) cities.set(item.city.code, item.city);
+  const cityOptions = [...cities.values()]
+    .sort((a, b) => a.code.localeCompare(b.code))
+    .map((city) => [city.code, localName(city)]);
+  fillSelect($("filter-city"), "filter.city", cityOptions, filters.city);
+  fillSelect($("filter-source"), "filter.source", SOURCES.map((s) => [s, t(`source.${s}`)]), filters.source);
+}
+
+function refilter() {
+  list.filter(matches);
+  for (const item of store.all()) fleetMap.upsert(item, matches(item));
+  updateCounts();
+  $("map").dataset.markerCount = String(fleetMap.markerCount());
+}
+
+function onSnapshot(items) {
+  const nowMs = Date.now();
+  store.reset(items, nowMs);
+  fleetMap.clearVehicles();
+  list.setItems(store.all(), nowMs);
+  fillFilters();
+  refilter();
+  if (firstSnapshot) {
+    firstSnapshot = false;
+    fleetMap.fitTo(store.all());
+  }
+  if (details.vehicleId != null) {
+    const item = store.get(details.vehicleId);
+    if (item) details.update(item, nowMs);
+  }
+}
+
+store.on("update", ({ items, positions }) => {
+  const nowMs = Date.now();
+  list.update(items, nowMs);
+  let filterChanged = false;
+  for (const item of items) {
+    const visible = matches(item);
+    const row = list.rows.get(item.id);
+    if (row && row.node.classList.contains("hidden") === visible) filterChanged = true;
+    fleetMap.upsert(item, visible);
+    if (item.id === details.vehicleId) {
+      details.update(item, nowMs);
+      if (positions) fleetMap.extendTrack(item.state);
+    }
+  }
+  if (filterChanged) list.filter(matches);
+  updateCounts();
+  $("map").dataset.markerCount = String(fleetMap.markerCount());
+});
+
+function onLiveMessage(message) {
+  const nowMs = Date.now();
+  if (message.type === "snapshot") onSnapshot(message.items);
+  else if (message.type === "positions") store.applyPositions(message.items, nowMs);
+  else if (message.type === "status") store.applyStatuses(message.items, nowMs);
+}
+
+function onConnectionState(state, { seconds } = {}) {
+  const box = $("conn-state");
+  box.dataset.state = state;
+  const text = box.querySelector(".conn-text");
+  const key = `conn.${state}`;
+  text.dataset.i18n = key;
+  text.textContent = t(key, { s: seconds ?? 0 });
+  if (state === "offline" && !store.loaded) list.showMessage("list.forbidden");
+}
+
+function select(id) {
+  const item = store.get(id);
+  if (!item) return;
+  list.select(id);
+  fleetMap.select(item);
+  fleetMap.clearTrack();
+  details.show(item);
+}
+
+function closeDetails() {
+  details.hide();
+  list.select(null);
+  fleetMap.select(null);
+  fleetMap.clearTrack();
+}
+
+function wireControls() {
+  $("filter-city").addEventListener("change", (e) => { filters.city = e.target.value; refilter(); });
+  $("filter-source").addEventListener("change", (e) => { filters.source = e.target.value; refilter(); });
+  $("filter-search").addEventListener("input", (e) => { filters.query = e.target.value.trim(); refilter(); });
+  $("lang-toggle").addEventListener("click", toggleLang);
+  $("logout").addEventListener("click", async () => {
+    await api("/api/v1/auth/logout", { method: "POST", redirectOn401: false }).catch(() => null);
+    window.location.assign("/login");
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && details.vehicleId != null) closeDetails();
+  });
+}
+
+function showUser() {
+  $("user-name").textContent = me.display_name;
+  $("scope-name").textContent = localName(me.scope_org);
+}
+
+onLangChange(() => {
+  const nowMs = Date.now();
+  buildStatusTabs();
+  fillFilters();
+  list.relabel(nowMs);
+  refilter();
+  fleetMap.relabel();
+  showUser();
+  if (details.vehicleId != null) details.render(nowMs);
+  onConnectionState(connection.state);
+});
+
+function tick() {
+  const nowMs = Date.now();
+  $("clock").textContent = formatClock(nowMs);
+  store.tick(nowMs);
+  list.tickAges(nowMs);
+  details.renderLive(nowMs);
+}
+
+async function boot() {
+  applyI18n();
+  const [user, config] = await Promise.all([api("/api/v1/auth/me"), api("/api/v1/config")]);
+  me = user;
+  showUser();
+  buildStatusTabs();
+  fleetMap = new FleetMap($("map"), config, { onSelect: select });
+  list = new VehicleList($("vehicle-list"), $("list-count"), { onSelect: select });
+  details = new DetailsPanel($("details-panel"), {
+    onClose: closeDetails,
+    onTrack: (points) => fleetMap.drawTrack(points),
+  });
+  wireControls();
+  connection = new LiveConnection({ onMessage: onLiveMessage, onState: onConnectionState });
+  connection.connect();
+  api("/api/v1/map/layers").then((layers) => fleetMap.setGeofences(layers)).catch(() => null);
+  tick();
+  setInterval(tick, 1000);
+}
+
+// Hooks for tests and for operators poking at the console from devtools.
+window.__console = {
+  markerCount: () => (fleetMap ? fleetMap.markerCount() : 0),
+  vehicleCount: () => store.items.size,
+  connectionState: () => connection?.state ?? "connecting",
+  select: (id) => select(id),
+  vehicle: (id) => store.get(id),
+  visibleIds: () => [...store.all()].filter(matches).map((item) => item.id),
+  newestFixMs: () => Math.max(0, ...[...store.all()].map((item) => item.state?.ts_ms ?? 0)),
+  fitAll: () => fleetMap?.fitTo([...store.all()].filter(matches)),
+  trackPointCount: () => fleetMap?.trackPointCount() ?? 0,
+  isolatedMarker: (minGapPx = 14) => fleetMap?.isolatedMarker(minGapPx) ?? null,
+};
+
+boot();
