@@ -63,6 +63,7 @@ def main() -> None:
         FLEET_DEMO="true",
         FLEET_HTTP_PORT=str(pick_port(0)),
         FLEET_SIM_INTERVAL_S=str(args.interval_s),
+        FLEET_SIM_PARKED_INTERVAL_S=str(args.interval_s),  # every car reports at the interval
         FLEET_SIM_DURATION_S=str(args.minutes * 60),
         FLEET_REDIS_PREFIX=prefix,
         FLEET_MQTT_TOPIC_ROOT=f"{prefix}/v1",

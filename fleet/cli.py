@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--no-simulator", action="store_true", help="do not start the simulator")
         if name == "simulate":
             sub.add_argument("--stats-file", type=Path, help="write published/acked counts as JSON")
+            sub.add_argument(
+                "--script", type=Path, help="YAML of scripted legs (misbehaviour to inject)"
+            )
     return parser
 
 
@@ -77,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "simulate":
         from simulator.main import run_simulator
 
-        return run_simulator(settings, stats_file=args.stats_file)
+        return run_simulator(settings, stats_file=args.stats_file, script_file=args.script)
     raise AssertionError(args.command)
 
 

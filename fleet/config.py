@@ -61,6 +61,9 @@ class Settings(BaseSettings):
         None, description="Scenario file to seed; default: the bundled Wuhan-circle scenario."
     )
     sim_interval_s: float = Field(5.0, description="Simulator: seconds between two reports of one device.")
+    sim_parked_interval_s: float | None = Field(
+        None, description="Simulator: report interval of a parked (ACC off) device; default max(interval, 30 s)."
+    )
     sim_speedup: float = Field(1.0, description="Simulator: simulated seconds per wall-clock second.")
     sim_vehicles: int | None = Field(None, description="Simulator: drive only the first N vehicles.")
     sim_duration_s: float | None = Field(None, description="Simulator: stop after this many wall seconds.")

@@ -58,6 +58,7 @@ def run_simulator(
         start=start or datetime.now(CST).replace(microsecond=0),
         seed=settings.sim_seed,
         interval_s=settings.sim_interval_s,
+        parked_interval_s=settings.sim_parked_interval_s,
         vehicles=settings.sim_vehicles,
         scripts=scripts,
     )

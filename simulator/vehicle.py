@@ -83,6 +83,7 @@ class VehicleSim:
         rng: random.Random,
         *,
         interval_s: float,
+        parked_interval_s: float | None = None,
         steps: list[Step] | None = None,
         dark: list[DarkWindow] | None = None,
     ) -> None:
@@ -92,7 +93,7 @@ class VehicleSim:
         self.geo = geography
         self.rng = rng
         self.interval_s = interval_s
-        self.parked_interval_s = max(interval_s, PARKED_MIN_INTERVAL_S)
+        self.parked_interval_s = parked_interval_s or max(interval_s, PARKED_MIN_INTERVAL_S)
         depot: Depot = scenario.depot_by_code[vehicle.depot_code]
         self.gate: LonLat = depot.location
         self.lot = Polygon(depot.lot)

@@ -41,6 +41,7 @@ class World:
         start: datetime,
         seed: int,
         interval_s: float = 5.0,
+        parked_interval_s: float | None = None,
         vehicles: int | None = None,
         scripts: Sequence[Script] = (),
     ) -> None:
@@ -70,6 +71,7 @@ class World:
                     self.geography,
                     random.Random(f"{seed}:{vehicle.plate}"),
                     interval_s=interval_s,
+                    parked_interval_s=parked_interval_s,
                     steps=steps,
                     dark=dark,
                 )
