@@ -52,8 +52,13 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     for router in (
-        auth.router, vehicles.router, map_config.router, health.router, tiles.router,
-        live.router, pages.router,
+        auth.router,
+        vehicles.router,
+        map_config.router,
+        health.router,
+        tiles.router,
+        live.router,
+        pages.router,
     ):
         app.include_router(router)
     app.mount("/static", RevalidatedStaticFiles(directory=STATIC_DIR), name="static")

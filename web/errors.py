@@ -63,7 +63,9 @@ def error_response(
     status_code: int, code: str, message: str, details: Any = None, headers: dict | None = None
 ) -> JSONBytesResponse:
     return JSONBytesResponse(
-        error_body(code, message, jsonable_encoder(details)), status_code=status_code, headers=headers
+        error_body(code, message, jsonable_encoder(details)),
+        status_code=status_code,
+        headers=headers,
     )
 
 

@@ -55,10 +55,14 @@ class MBTiles:
         n = 1 << z
         if not (0 <= x < n and 0 <= y < n):
             return None
-        row = self._conn().execute(
-            "SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?",
-            (z, x, n - 1 - y),
-        ).fetchone()
+        row = (
+            self._conn()
+            .execute(
+                "SELECT tile_data FROM tiles WHERE zoom_level = ? AND tile_column = ? AND tile_row = ?",
+                (z, x, n - 1 - y),
+            )
+            .fetchone()
+        )
         return None if row is None else bytes(row[0])
 
 

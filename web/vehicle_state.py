@@ -19,8 +19,19 @@ STATUSES = ("moving", "idle", "parked", "offline", "no_data")
 POSITION_FIELDS = ("lat", "lon", "heading_deg")
 
 STATE_FIELDS = (
-    "vehicle_id", "device_uid", "ts_ms", "received_ms", "lat", "lon", "speed_kmh",
-    "heading_deg", "acc", "odometer_km", "fuel_l", "soc_pct", "alarm",
+    "vehicle_id",
+    "device_uid",
+    "ts_ms",
+    "received_ms",
+    "lat",
+    "lon",
+    "speed_kmh",
+    "heading_deg",
+    "acc",
+    "odometer_km",
+    "fuel_l",
+    "soc_pct",
+    "alarm",
 )
 
 

@@ -51,7 +51,9 @@ class LiveServer:
 @pytest.fixture
 async def server(seeded_db_url, services, unique_prefix) -> AsyncIterator[LiveServer]:
     settings = Settings(
-        demo=True, database_url=seeded_db_url, redis_url=services.redis_url,
+        demo=True,
+        database_url=seeded_db_url,
+        redis_url=services.redis_url,
         redis_prefix=unique_prefix,
     )
     app = create_app(settings)
@@ -97,9 +99,20 @@ async def recv_type(ws, message_type: str, timeout_s: float = 2.0) -> dict:
 def fix(vehicle_id: int, **changes) -> dict:
     now_ms = int(time.time() * 1000)
     return {
-        "vehicle_id": vehicle_id, "device_uid": f"dev-{vehicle_id}", "ts_ms": now_ms,
-        "received_ms": now_ms, "lat": 30.6, "lon": 114.3, "speed_kmh": 33.0, "heading_deg": 45,
-        "acc": True, "odometer_km": 100.0, "fuel_l": 20.0, "soc_pct": None, "alarm": 0, **changes,
+        "vehicle_id": vehicle_id,
+        "device_uid": f"dev-{vehicle_id}",
+        "ts_ms": now_ms,
+        "received_ms": now_ms,
+        "lat": 30.6,
+        "lon": 114.3,
+        "speed_kmh": 33.0,
+        "heading_deg": 45,
+        "acc": True,
+        "odometer_km": 100.0,
+        "fuel_l": 20.0,
+        "soc_pct": None,
+        "alarm": 0,
+        **changes,
     }
 
 
@@ -109,14 +122,16 @@ async def vehicle_ids(database_url: str) -> tuple[int, int, int]:
     try:
         wuhan = await conn.fetchval(
             "SELECT id FROM vehicles WHERE home_city_code = $1 AND use_category <> 'confidential' "
-            "ORDER BY id LIMIT 1", WUHAN,
+            "ORDER BY id LIMIT 1",
+            WUHAN,
         )
         elsewhere = await conn.fetchval(
             "SELECT id FROM vehicles WHERE home_city_code <> $1 ORDER BY id LIMIT 1", WUHAN
         )
         secret = await conn.fetchval(
             "SELECT id FROM vehicles WHERE home_city_code = $1 AND use_category = 'confidential' "
-            "LIMIT 1", WUHAN,
+            "LIMIT 1",
+            WUHAN,
         )
         return wuhan, elsewhere, secret
     finally:
@@ -145,10 +160,13 @@ async def test_snapshot_then_live_positions_within_2_s(server, redis, seeded_db_
         assert got[secret]["lat"] is None and got[secret]["lon"] is None  # 机要 withheld
         assert got[secret]["speed_kmh"] == 33.0
 
-        status = {"type": "status", "items": [
-            {"vehicle_id": wuhan, "device_uid": "x", "status": "offline", "ts_ms": 1},
-            {"vehicle_id": elsewhere, "device_uid": "y", "status": "offline", "ts_ms": 1},
-        ]}
+        status = {
+            "type": "status",
+            "items": [
+                {"vehicle_id": wuhan, "device_uid": "x", "status": "offline", "ts_ms": 1},
+                {"vehicle_id": elsewhere, "device_uid": "y", "status": "offline", "ts_ms": 1},
+            ],
+        }
         await redis.publish(channel, orjson.dumps(status))
         relayed = await recv_type(ws, "status", timeout_s=2)
         assert [item["vehicle_id"] for item in relayed["items"]] == [wuhan]
@@ -207,7 +225,10 @@ def test_buffer_keeps_only_the_newest_state_per_vehicle():
     buffer.add_statuses([{"vehicle_id": 1, "status": "offline", "ts_ms": 5}])
     assert len(buffer) == 3
     status, positions = buffer.drain()
-    assert status == {"type": "status", "items": [{"vehicle_id": 1, "status": "offline", "ts_ms": 5}]}
+    assert status == {
+        "type": "status",
+        "items": [{"vehicle_id": 1, "status": "offline", "ts_ms": 5}],
+    }
     assert positions["type"] == "positions"
     assert {i["vehicle_id"]: i["ts_ms"] for i in positions["items"]} == {1: 300, 2: 100}
     assert buffer.drain() == [] and len(buffer) == 0
@@ -233,8 +254,9 @@ def test_view_filters_and_withholds_positions():
 
 def test_hub_dispatch_wakes_only_the_clients_that_see_something():
     hub = LiveHub(redis=None, channel="x")  # type: ignore[arg-type]
-    mine, other = LiveClient(LiveView(frozenset({1}), frozenset())), LiveClient(
-        LiveView(frozenset({9}), frozenset())
+    mine, other = (
+        LiveClient(LiveView(frozenset({1}), frozenset())),
+        LiveClient(LiveView(frozenset({9}), frozenset())),
     )
     hub.register(mine)
     hub.register(other)
@@ -275,3 +297,18 @@ async def test_pump_sends_updates_then_pings_and_ends_with_the_session():
     authorised = False
     await asyncio.wait_for(task, 2)
     assert socket_.closed_with == 4401
+
+
+async def test_pump_notices_a_logout_even_while_updates_keep_coming():
+    socket_ = FakeSocket()
+    client = LiveClient(LiveView(frozenset({1}), frozenset()))
+
+    async def logged_out() -> bool:
+        return False
+
+    task = asyncio.create_task(pump(socket_, client, logged_out, keepalive_s=0.2))
+    deadline = time.monotonic() + 2
+    while not task.done() and time.monotonic() < deadline:
+        client.offer("positions", [fix(1)])
+        await asyncio.sleep(0.02)
+    assert task.done() and socket_.closed_with == 4401

@@ -83,9 +83,18 @@ def assert_error(response: httpx.Response, status: int) -> dict:
 def state(vehicle_id: int, *, lat=30.6, lon=114.3, speed_kmh=40.0, acc=True, age_s=5) -> dict:
     ts_ms = int(time.time() * 1000) - age_s * 1000
     return {
-        "vehicle_id": vehicle_id, "device_uid": f"dev-{vehicle_id}", "ts_ms": ts_ms,
-        "received_ms": ts_ms + 100, "lat": lat, "lon": lon, "speed_kmh": speed_kmh,
-        "heading_deg": 90, "acc": acc, "odometer_km": 1234.5, "fuel_l": 30.0, "soc_pct": None,
+        "vehicle_id": vehicle_id,
+        "device_uid": f"dev-{vehicle_id}",
+        "ts_ms": ts_ms,
+        "received_ms": ts_ms + 100,
+        "lat": lat,
+        "lon": lon,
+        "speed_kmh": speed_kmh,
+        "heading_deg": 90,
+        "acc": acc,
+        "odometer_km": 1234.5,
+        "fuel_l": 30.0,
+        "soc_pct": None,
         "alarm": 0,
     }
 
@@ -152,8 +161,14 @@ async def test_a_forged_cookie_is_refused(client):
 
 @pytest.mark.parametrize(
     "path",
-    ["/api/v1/auth/me", "/api/v1/vehicles", "/api/v1/vehicles/1", "/api/v1/vehicles/1/track",
-     "/api/v1/map/layers", "/api/v1/config"],
+    [
+        "/api/v1/auth/me",
+        "/api/v1/vehicles",
+        "/api/v1/vehicles/1",
+        "/api/v1/vehicles/1/track",
+        "/api/v1/map/layers",
+        "/api/v1/config",
+    ],
 )
 async def test_api_without_a_session_is_401(client, path):
     assert assert_error(await client.get(path), 401)["code"] == "not_authenticated"
@@ -189,7 +204,20 @@ async def test_bad_queries_are_422_and_unknown_paths_404(client):
     assert_error(await client.get("/api/v1/vehicles?source=spaceship"), 422)
     assert_error(await client.get("/api/v1/vehicles?limit=0"), 422)
     assert_error(await client.get("/api/v1/vehicles/abc"), 422)
+    assert_error(await client.get("/api/v1/vehicles?q=" + "A" * 21), 422)
     assert_error(await client.get("/api/v1/nothing-here"), 404)
+
+
+async def test_an_unexpected_failure_is_a_500_in_the_error_shape(client, monkeypatch):
+    async def broken(*args, **kwargs):
+        raise RuntimeError("database exploded")
+
+    monkeypatch.setattr("web.routes.vehicles.list_vehicle_items", broken)
+    await login(client, "dispatcher")
+    response = await client.get("/api/v1/vehicles")
+    error = assert_error(response, 500)
+    assert error["code"] == "internal_error"
+    assert "exploded" not in response.text  # internals stay in the log
 
 
 # --- vehicles ----------------------------------------------------------------------------
@@ -234,15 +262,19 @@ async def test_latest_state_comes_from_redis_then_postgres_with_a_derived_status
     ]
     moving, idle, parked, stale, from_db = ids
     await put_latest(
-        redis, settings.redis_prefix,
-        state(moving, speed_kmh=42.0), state(idle, speed_kmh=1.0), state(parked, acc=False, speed_kmh=0),
+        redis,
+        settings.redis_prefix,
+        state(moving, speed_kmh=42.0),
+        state(idle, speed_kmh=1.0),
+        state(parked, acc=False, speed_kmh=0),
         state(stale, age_s=3600),
     )
     device_id = await db.fetchval("SELECT id FROM devices WHERE vehicle_id = $1", from_db)
     await db.execute(
         """INSERT INTO latest_vehicle_state (vehicle_id, device_id, ts, received_at, lat, lon,
                speed_kmh, heading_deg, acc) VALUES ($1, $2, now(), now(), 30.5, 114.2, 0, 0, false)""",
-        from_db, device_id,
+        from_db,
+        device_id,
     )
     await login(client, "dispatcher")
     items = {i["id"]: i for i in (await client.get("/api/v1/vehicles")).json()["items"]}
@@ -320,16 +352,38 @@ async def test_track_is_ordered_with_its_distance(client, db):
     now = datetime.now(UTC)
     # Inserted out of order (late data); 0.1° of latitude apart ≈ 11.1 km each.
     rows = [
-        (vehicle_id, device_id, now - timedelta(minutes=m), m, now, 30.50 + 0.01 * (30 - m),
-         114.30, 40.0, 0, True)
+        (
+            vehicle_id,
+            device_id,
+            now - timedelta(minutes=m),
+            m,
+            now,
+            30.50 + 0.01 * (30 - m),
+            114.30,
+            40.0,
+            0,
+            True,
+        )
         for m in (10, 30, 20)
     ]
-    rows.append((vehicle_id, device_id, now - timedelta(hours=3), 99, now, 31.0, 115.0, 0, 0, False))
+    rows.append(
+        (vehicle_id, device_id, now - timedelta(hours=3), 99, now, 31.0, 115.0, 0, 0, False)
+    )
     await db.copy_records_to_table(
         "positions",
         records=rows,
-        columns=["vehicle_id", "device_id", "ts", "seq", "received_at", "lat", "lon",
-                 "speed_kmh", "heading_deg", "acc"],
+        columns=[
+            "vehicle_id",
+            "device_id",
+            "ts",
+            "seq",
+            "received_at",
+            "lat",
+            "lon",
+            "speed_kmh",
+            "heading_deg",
+            "acc",
+        ],
     )
     await login(client, "dispatcher")
     track = (await client.get(f"/api/v1/vehicles/{vehicle_id}/track")).json()
@@ -437,16 +491,21 @@ def test_status_rules():
     base = {"ts_ms": now_ms - 1000, "acc": True, "speed_kmh": 5.0}
 
     def status(**changes):
-        return derive_status({**base, **changes}, device_status="online", offline_after=600,
-                             now_ms=now_ms)
+        return derive_status(
+            {**base, **changes}, device_status="online", offline_after=600, now_ms=now_ms
+        )
 
     assert status() == "moving"
     assert status(speed_kmh=4.9) == "idle"
     assert status(acc=False, speed_kmh=30) == "parked"
     assert status(acc=None, speed_kmh=30) == "moving"
     assert status(ts_ms=now_ms - 601_000) == "offline"
-    assert derive_status(base, device_status="offline", offline_after=600, now_ms=now_ms) == "offline"
-    assert derive_status(None, device_status="online", offline_after=600, now_ms=now_ms) == "no_data"
+    assert (
+        derive_status(base, device_status="offline", offline_after=600, now_ms=now_ms) == "offline"
+    )
+    assert (
+        derive_status(None, device_status="online", offline_after=600, now_ms=now_ms) == "no_data"
+    )
     assert offline_after_s(10) == 600 and offline_after_s(300) == 900
 
 

@@ -29,15 +29,23 @@ class LoginRow:
 
 def _principal(row: asyncpg.Record) -> Principal:
     org = OrgRef(
-        row["org_id"], row["org_code"], row["org_kind"], row["org_name_zh"],
-        row["org_name_en"], row["org_city_code"],
+        row["org_id"],
+        row["org_code"],
+        row["org_kind"],
+        row["org_name_zh"],
+        row["org_name_en"],
+        row["org_city_code"],
     )
     root_id = scope_root(org.id, org.kind, row["org_parent_id"])
     scope_org = org
     if root_id != org.id and row["parent_id"] is not None:
         scope_org = OrgRef(
-            row["parent_id"], row["parent_code"], row["parent_kind"], row["parent_name_zh"],
-            row["parent_name_en"], row["parent_city_code"],
+            row["parent_id"],
+            row["parent_code"],
+            row["parent_kind"],
+            row["parent_name_zh"],
+            row["parent_name_en"],
+            row["parent_city_code"],
         )
     return Principal(
         id=row["id"],

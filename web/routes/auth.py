@@ -27,7 +27,11 @@ def _dummy_hash() -> str:
 
 def _org(org: OrgRef) -> OrgRead:
     return OrgRead(
-        id=org.id, code=org.code, kind=org.kind, name_zh=org.name_zh, name_en=org.name_en,
+        id=org.id,
+        code=org.code,
+        kind=org.kind,
+        name_zh=org.name_zh,
+        name_en=org.name_en,
         city_code=org.city_code,
     )
 

@@ -53,18 +53,23 @@ async def pump(
     still_authorised: Callable[[], Awaitable[bool]],
     keepalive_s: float = KEEPALIVE_S,
 ) -> None:
-    """Sends the client's pending updates as they come, and a ping when idle."""
-    last_sent = time.monotonic()
+    """Sends the client's pending updates as they come and a ping when idle; every
+    `keepalive_s` (busy or not) checks that the session still exists (logout ends the feed)."""
+    last_sent = last_checked = time.monotonic()
     while True:
-        wait_s = max(0.0, keepalive_s - (time.monotonic() - last_sent))
-        try:
-            await asyncio.wait_for(client.wakeup.wait(), wait_s)
-        except TimeoutError:
+        now = time.monotonic()
+        if now - last_checked >= keepalive_s:
             if not await still_authorised():
                 await ws.close(4401, "session ended")
                 return
+            last_checked = now
+        if now - last_sent >= keepalive_s:
             await _send(ws, {"type": "ping", "ts_ms": now_ms()})
-            last_sent = time.monotonic()
+            last_sent = now
+        wait_s = keepalive_s - (now - min(last_sent, last_checked))
+        try:
+            await asyncio.wait_for(client.wakeup.wait(), max(wait_s, 0.0))
+        except TimeoutError:
             continue
         client.wakeup.clear()
         for message in client.buffer.drain():

@@ -20,8 +20,15 @@ def _page(name: str) -> str:
 
 
 def _tile_origin(tile_url: str) -> str:
+    """The CSP source for a tile URL template; "https://t{s}.example.cn/..." → "https://*.example.cn"."""
     parts = urlsplit(tile_url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+    if not (parts.scheme and parts.netloc):
+        return ""  # relative: served by this app
+    host = parts.netloc
+    first, _, rest = host.partition(".")
+    if "{" in first and rest:
+        host = f"*.{rest}"
+    return f"{parts.scheme}://{host}"
 
 
 def _html(name: str, tile_url: str) -> HTMLResponse:

@@ -42,8 +42,13 @@ async def list_vehicles(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict:
     items = await list_vehicle_items(
-        resources.pool, resources.redis, settings.redis_prefix, user,
-        city_code=city, source=source, plate_query=q,
+        resources.pool,
+        resources.redis,
+        settings.redis_prefix,
+        user,
+        city_code=city,
+        source=source,
+        plate_query=q,
     )
     tally = Counter(item["status"] for item in items)
     counts = {name: tally.get(name, 0) for name in STATUSES}
@@ -83,7 +88,9 @@ async def get_track(
     from_ts: Annotated[
         datetime | None, Query(alias="from", description="ISO 8601; default: to − 1 h")
     ] = None,
-    to_ts: Annotated[datetime | None, Query(alias="to", description="ISO 8601; default: now")] = None,
+    to_ts: Annotated[
+        datetime | None, Query(alias="to", description="ISO 8601; default: now")
+    ] = None,
 ) -> dict:
     try:
         start, end = resolve_window(from_ts, to_ts, datetime.now(UTC))
@@ -92,7 +99,9 @@ async def get_track(
     item = await _vehicle_or_404(resources, settings, user, vehicle_id)
     if item["position_withheld"]:
         raise ApiError(
-            403, "The track of a confidential (机要) vehicle is restricted.", code="position_restricted"
+            403,
+            "The track of a confidential (机要) vehicle is restricted.",
+            code="position_restricted",
         )
     rows = await track_points(resources.pool, vehicle_id, start, end, limit=MAX_TRACK_POINTS + 1)
     truncated = len(rows) > MAX_TRACK_POINTS

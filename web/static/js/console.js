@@ -21,6 +21,7 @@ let details = null;
 let connection = null;
 let firstSnapshot = true;
 let me = null;
+let config = null;
 
 function normalisePlate(text) {
   return text.replace(/[·\s]/g, "").toUpperCase();
@@ -101,6 +102,7 @@ function fillFilters() {
 function refilter() {
   list.filter(matches);
   for (const item of store.all()) fleetMap.upsert(item, matches(item));
+  fleetMap.commit();
   updateCounts();
   $("map").dataset.markerCount = String(fleetMap.markerCount());
 }
@@ -114,7 +116,8 @@ function onSnapshot(items) {
   refilter();
   if (firstSnapshot) {
     firstSnapshot = false;
-    fleetMap.fitTo(store.all());
+    // Never closer than the configured view: at dawn every car may sit in one depot.
+    fleetMap.fitTo(store.all(), config.map_centre.zoom);
   }
   if (details.vehicleId != null) {
     const item = store.get(details.vehicleId);
@@ -136,6 +139,7 @@ store.on("update", ({ items, positions }) => {
       if (positions) fleetMap.extendTrack(item.state);
     }
   }
+  fleetMap.commit();
   if (filterChanged) list.filter(matches);
   updateCounts();
   $("map").dataset.markerCount = String(fleetMap.markerCount());
@@ -215,8 +219,7 @@ function tick() {
 
 async function boot() {
   applyI18n();
-  const [user, config] = await Promise.all([api("/api/v1/auth/me"), api("/api/v1/config")]);
-  me = user;
+  [me, config] = await Promise.all([api("/api/v1/auth/me"), api("/api/v1/config")]);
   showUser();
   buildStatusTabs();
   fleetMap = new FleetMap($("map"), config, { onSelect: select });
@@ -242,9 +245,12 @@ window.__console = {
   vehicle: (id) => store.get(id),
   visibleIds: () => [...store.all()].filter(matches).map((item) => item.id),
   newestFixMs: () => Math.max(0, ...[...store.all()].map((item) => item.state?.ts_ms ?? 0)),
+  selectedId: () => details?.vehicleId ?? null,
   fitAll: () => fleetMap?.fitTo([...store.all()].filter(matches)),
+  markersNear: (x, y, radiusPx = 8) => fleetMap?.markersNear(x, y, radiusPx) ?? [],
   trackPointCount: () => fleetMap?.trackPointCount() ?? 0,
-  isolatedMarker: (minGapPx = 14) => fleetMap?.isolatedMarker(minGapPx) ?? null,
+  markerPoint: (id) => fleetMap?.markerPoint(id) ?? null,
+  reveal: (id) => fleetMap?.reveal(id) ?? false,
 };
 
 boot();

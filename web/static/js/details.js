@@ -201,7 +201,8 @@ export class DetailsPanel {
     else if (this.trackState === "error") summary = t("details.error", { message: this.trackError });
     else if (this.track && this.track.points.length === 0) summary = t("details.track_none");
     else if (this.track) {
-      summary = t("details.track_summary", {
+      const key = this.track.points.length === 1 ? "details.track_summary_one" : "details.track_summary";
+      summary = t(key, {
         points: formatNumber(this.track.points.length),
         km: formatNumber(this.track.distance_m / 1000, 1),
       });

@@ -59,6 +59,7 @@ export class VehicleList {
     row.item = item;
     row.node.dataset.status = item.status;
     row.node.dataset.withheld = String(Boolean(item.position_withheld));
+    row.node.dataset.fixMs = String(item.state?.ts_ms ?? 0);
     cells.dot.className = `dot ${item.status}`;
     cells.dot.title = t(`status.${item.status}`);
     cells.plate.textContent = item.plate;

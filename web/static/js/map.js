@@ -1,7 +1,7 @@
-// The Leaflet map: basemap, geofence layers, one canvas circleMarker per vehicle, the track.
+// The Leaflet map: basemap, geofence layers, the vehicles (vehicle_layer.js) and the track.
 // Leaflet is the global `L` (loaded from /vendor/leaflet/leaflet.js before this module).
 import { localName, t } from "./i18n.js";
-import { STATUS_COLOURS } from "./status.js";
+import { VehicleLayer } from "./vehicle_layer.js";
 
 const L = window.L;
 const SELECT_ZOOM = 12;
@@ -14,21 +14,8 @@ const GEOFENCE_STYLES = {
   zones: { color: "#c62828", weight: 1.2, dashArray: "4 3", fillColor: "#c62828", fillOpacity: 0.15 },
 };
 
-function markerStyle(status, selected) {
-  return {
-    radius: selected ? 9 : 6,
-    color: selected ? "#101828" : "#ffffff",
-    weight: selected ? 2.5 : 1.5,
-    fillColor: STATUS_COLOURS[status] ?? STATUS_COLOURS.no_data,
-    fillOpacity: 0.95,
-  };
-}
-
 export class FleetMap {
   constructor(element, config, { onSelect }) {
-    this.onSelect = onSelect;
-    this.markers = new Map();
-    this.selectedId = null;
     const centre = config.map_centre;
     this.map = L.map(element, { preferCanvas: true, minZoom: 4, maxZoom: 18, zoomControl: false })
       .setView([centre.lat, centre.lon], centre.zoom);
@@ -50,7 +37,10 @@ export class FleetMap {
     this._pane("geofences", 390);
     this._pane("track", 420);
     this._pane("vehicles", 450);
-    this.vehicleRenderer = L.canvas({ pane: "vehicles", padding: 0.2 });
+    this._pane("selected", 650);
+    this.vehicles = new VehicleLayer(this.map, L.canvas({ pane: "vehicles", padding: 0.2 }), {
+      onSelect,
+    });
     this.geofenceRenderer = L.canvas({ pane: "geofences" });
     this.trackRenderer = L.canvas({ pane: "track" });
     this.overlays = {
@@ -99,50 +89,21 @@ export class FleetMap {
     }
   }
 
-  /** Shows, moves or hides the marker of one vehicle. */
   upsert(item, visible) {
-    const state = item.state;
-    const located = visible && state && state.lat != null && state.lon != null;
-    let marker = this.markers.get(item.id);
-    if (!located) {
-      if (marker) {
-        marker.remove();
-        this.markers.delete(item.id);
-      }
-      return;
-    }
-    const selected = item.id === this.selectedId;
-    if (!marker) {
-      marker = L.circleMarker([state.lat, state.lon], {
-        ...markerStyle(item.status, selected),
-        renderer: this.vehicleRenderer,
-        pane: "vehicles",
-      });
-      marker.bindTooltip(item.plate, { direction: "top", offset: [0, -6], className: "plate-tip" });
-      marker.on("click", () => this.onSelect(item.id));
-      marker.addTo(this.map);
-      this.markers.set(item.id, marker);
-    } else {
-      marker.setLatLng([state.lat, state.lon]);
-      marker.setStyle(markerStyle(item.status, selected));
-    }
-    if (selected) marker.bringToFront();
+    this.vehicles.upsert(item, visible);
+  }
+
+  commit() {
+    this.vehicles.commit();
   }
 
   clearVehicles() {
-    for (const marker of this.markers.values()) marker.remove();
-    this.markers.clear();
+    this.vehicles.clear();
   }
 
   select(item) {
-    const previous = this.markers.get(this.selectedId);
-    this.selectedId = item ? item.id : null;
-    if (previous) previous.setStyle({ radius: 6, color: "#ffffff", weight: 1.5 });
-    if (!item) return;
-    const marker = this.markers.get(item.id);
+    const marker = this.vehicles.select(item ? item.id : null);
     if (marker) {
-      marker.setStyle(markerStyle(item.status, true));
-      marker.bringToFront();
       this.map.flyTo(marker.getLatLng(), Math.max(this.map.getZoom(), SELECT_ZOOM), { duration: 0.8 });
     }
   }
@@ -191,37 +152,42 @@ export class FleetMap {
     this.trackLine = null;
   }
 
-  fitTo(items) {
+  fitTo(items, maxZoom = 12) {
     const latlngs = [];
     for (const item of items) {
       if (item.state?.lat != null) latlngs.push([item.state.lat, item.state.lon]);
     }
-    if (latlngs.length) this.map.fitBounds(L.latLngBounds(latlngs).pad(0.08), { maxZoom: 12 });
+    if (latlngs.length) this.map.fitBounds(L.latLngBounds(latlngs).pad(0.08), { maxZoom });
   }
 
   markerCount() {
-    return this.markers.size;
+    return this.vehicles.size;
   }
 
   trackPointCount() {
     return this.trackLine ? this.trackLine.getLatLngs().length : 0;
   }
 
-  /** A marker inside the view with no other within minGapPx, in page coordinates (for tests). */
-  isolatedMarker(minGapPx) {
-    const size = this.map.getSize();
+  /** Page coordinates of a vehicle's marker (for tests). */
+  markerPoint(id) {
+    const latlng = this.vehicles.latLngOf(id);
+    if (!latlng) return null;
     const box = this.map.getContainer().getBoundingClientRect();
-    const points = [...this.markers].map(([id, marker]) => ({
-      id,
-      p: this.map.latLngToContainerPoint(marker.getLatLng()),
-    }));
-    for (const { id, p } of points) {
-      // Clear of the controls, the legend and the details panel on the right.
-      if (p.x < 60 || p.y < 60 || p.x > size.x - 380 || p.y > size.y - 70) continue;
-      if (points.every((o) => o.id === id || o.p.distanceTo(p) >= minGapPx)) {
-        return { id, x: box.left + p.x, y: box.top + p.y };
-      }
-    }
-    return null;
+    const p = this.map.latLngToContainerPoint(latlng);
+    return { x: box.left + p.x, y: box.top + p.y };
+  }
+
+  /** Ids of the individually drawn markers within radiusPx of a page point (for tests). */
+  markersNear(x, y, radiusPx) {
+    const box = this.map.getContainer().getBoundingClientRect();
+    const point = L.point(x - box.left, y - box.top);
+    return [...this.vehicles.markers]
+      .filter(([, marker]) => this.vehicles.isShown(marker))
+      .filter(([, marker]) => this.map.latLngToContainerPoint(marker.getLatLng()).distanceTo(point) <= radiusPx)
+      .map(([id]) => id);
+  }
+
+  reveal(id) {
+    return this.vehicles.reveal(id);
   }
 }
