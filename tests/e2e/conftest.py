@@ -19,7 +19,7 @@ class LivePlatform:
     process: PlatformProcess
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # stopped when the e2e tests are done, not at session end
 async def live_platform(services, databases, tmp_path_factory, output_dir) -> AsyncIterator[LivePlatform]:
     """`fleet up` on the test servers (a fresh database), simulator at 1 s, ingest and web."""
     prefix = f"e2e{uuid.uuid4().hex[:8]}"

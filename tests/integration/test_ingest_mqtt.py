@@ -61,6 +61,11 @@ async def ingest(services, migrated_db_url, db_conn, unique_prefix):
     await redis_client.aclose()
 
 
+# Only this test's topic root: amqtt (the embedded broker) has been seen to hand a subscriber
+# retained messages of other roots, which ingest rightly files as bad_topic.
+OURS = "WITH ours AS (SELECT * FROM dead_letters WHERE starts_with(topic, $1))"
+
+
 def telemetry(uid: str, seq: int, ts_ms: int, **extra) -> bytes:
     body = {"ts": ts_ms, "lat": 30.59 + seq * 1e-4, "lon": 114.30, "speed_kmh": 40.0,
             "heading_deg": 90, "acc": True, "odometer_km": 1000 + seq * 0.1, "seq": seq}
@@ -93,7 +98,9 @@ async def test_published_positions_become_rows_and_latest_state(ingest, db_conn)
         "SELECT ts, odometer_km FROM latest_vehicle_state WHERE vehicle_id = $1", vehicles[DEVICE_UIDS[1]]
     )
     assert int(row["ts"].timestamp() * 1000) == start_ms + 149_000
-    assert await db_conn.fetchval("SELECT count(*) FROM dead_letters") == 0
+    letters = await db_conn.fetch(
+        "SELECT topic, reason, detail FROM dead_letters WHERE starts_with(topic, $1)", root)
+    assert letters == []
 
 
 async def test_redelivered_message_is_not_a_second_row(ingest, db_conn):
@@ -134,12 +141,12 @@ async def test_malformed_messages_are_dead_letters_and_ingest_goes_on(ingest, db
     pub.publish(good_topic, telemetry(DEVICE_UIDS[0], 5000, now_ms), qos=1)
 
     async def all_handled() -> bool:
-        letters = await db_conn.fetchval("SELECT count(*) FROM dead_letters")
+        letters = await db_conn.fetchval(OURS + " SELECT count(*) FROM ours", root)
         good = await db_conn.fetchval("SELECT count(*) FROM positions WHERE seq = 5000")
         return letters == len(bad) and good == 1
 
     await wait_until(all_handled, timeout_s=15)
-    rows = await db_conn.fetch("SELECT topic, payload, reason FROM dead_letters ORDER BY id")
+    rows = await db_conn.fetch(OURS + " SELECT topic, payload, reason FROM ours ORDER BY id", root)
     assert sorted(r["reason"] for r in rows) == sorted(reason for _, _, reason in bad)
     by_reason = {r["reason"]: r for r in rows}
     assert bytes(by_reason["bad_json"]["payload"]) == b"{not json"
