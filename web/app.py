@@ -10,9 +10,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import swagger_ui_bundle
 import xstatic.pkg.leaflet
 import xstatic.pkg.leaflet_markercluster
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
 
 from fleet.config import Settings
@@ -48,7 +51,20 @@ def create_app(settings: Settings) -> FastAPI:
         description="Fleet dispatch and telematics for official vehicles (Wuhan metropolitan circle).",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # served below from the swagger-ui-bundle wheel: no CDN, works offline
+        redoc_url=None,
     )
+
+    @app.get("/docs", include_in_schema=False)
+    async def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="公务用车服务平台 API",
+            swagger_js_url="/vendor/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url="/vendor/swagger-ui/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
     app.state.settings = settings
     install_error_handlers(app)
     for router in (
@@ -71,5 +87,10 @@ def create_app(settings: Settings) -> FastAPI:
         "/vendor/leaflet-markercluster",
         RevalidatedStaticFiles(directory=xstatic.pkg.leaflet_markercluster.BASE_DIR),
         name="leaflet-markercluster",
+    )
+    app.mount(
+        "/vendor/swagger-ui",
+        RevalidatedStaticFiles(directory=swagger_ui_bundle.swagger_ui_path),
+        name="swagger-ui",
     )
     return app

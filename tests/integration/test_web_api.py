@@ -480,7 +480,13 @@ async def test_openapi_documents_the_response_models(client):
     schema = (await client.get("/openapi.json")).json()
     names = set(schema["components"]["schemas"])
     assert {"VehicleRead", "VehiclePage", "VehicleDetailRead", "TrackRead", "ErrorRead"} <= names
-    assert (await client.get("/docs")).status_code == 200
+    docs = await client.get("/docs")
+    assert docs.status_code == 200
+    # offline: the Swagger UI comes from our own server, never a CDN
+    assert "cdn" not in docs.text.lower()
+    for asset in ("/vendor/swagger-ui/swagger-ui-bundle.js", "/vendor/swagger-ui/swagger-ui.css"):
+        assert asset in docs.text
+        assert (await client.get(asset)).status_code == 200
 
 
 # --- pure rules --------------------------------------------------------------------------
