@@ -1,7 +1,7 @@
 """What a vehicle does next: steps, random outings and the translation of scripts into steps.
 
 The default plan starts the day at the simulator's start time (a demo may start at any
-hour): about two thirds of the vehicles leave within the first two simulated minutes, a sixth
+hour): about two thirds of the vehicles leave within the first two simulated minutes (the first after 5 s), a sixth
 later in the first four hours, the rest stay parked. An outing is lot -> 1-3 places in the
 city (or one place in another city along the expressway) -> back to the lot, with a stop of
 5-40 minutes (ACC off) at each place; after it, most vehicles go out again 40 min-3 h later.
@@ -16,7 +16,7 @@ from typing import Literal
 from fleet.scenario.model import LonLat, Scenario, Vehicle
 from simulator.script import Script, ScriptError
 
-FIRST_DEPARTURE_S = (30.0, 120.0)  # a demo shows moving cars within half a minute
+FIRST_DEPARTURE_S = (5.0, 120.0)  # a demo shows moving cars within seconds
 LATE_DEPARTURE_S = (20 * 60.0, 4 * 3600.0)
 STOP_S = (5 * 60.0, 40 * 60.0)
 NEXT_OUTING_S = (40 * 60.0, 3 * 3600.0)

@@ -74,6 +74,9 @@ class _Drive:
     hold_until_s: float = -1.0
 
 
+POWER_ON_REPORT_S = 3
+
+
 class VehicleSim:
     def __init__(
         self,
@@ -122,8 +125,10 @@ class VehicleSim:
         if energy == "phev":
             self.fuel_l_per_km = rng.uniform(*PHEV_FUEL_L) / 100
         self.kwh_per_km = rng.uniform(*ELECTRIC_KWH[level]) / 100
-        # GNSS time has whole seconds (JT/T 808 reports BCD seconds): keep the schedule on them
-        self.next_report_s = float(rng.randrange(int(self.parked_interval_s)))
+        # A terminal reports as soon as the simulation starts (within POWER_ON_REPORT_S, so
+        # the console is full at once); GNSS time has whole seconds (JT/T 808 reports BCD
+        # seconds): keep the schedule on them.
+        self.next_report_s = float(rng.randrange(min(POWER_ON_REPORT_S, int(self.parked_interval_s))))
 
     # ------------------------------------------------------------------ reports
     def tick(self, t_s: float, ts_of: Callable[[float], str]) -> list[tuple[float, dict[str, Any]]]:

@@ -130,6 +130,25 @@ async def _walk_through(page, platform, output_dir: Path, expect) -> None:
             break
         assert time.monotonic() < deadline, "no list row showed a newer fix in 10 s"
         await asyncio.sleep(0.3)
+
+    # 3b. The map moves: a driving car's marker changes place as its positions arrive (the
+    #     simulator sends cars out from a few seconds after start).
+    moving_ids = await poll(
+        page, "window.__console.movingIds()", bool, timeout_s=60, what="moving vehicles"
+    )
+    starts = {
+        vid: await page.evaluate(f"window.__console.markerLatLng({vid})") for vid in moving_ids
+    }
+    deadline = time.monotonic() + 15
+    while True:
+        moved = [
+            vid for vid, start in starts.items()
+            if start and await page.evaluate(f"window.__console.markerLatLng({vid})") != start
+        ]
+        if moved:
+            break
+        assert time.monotonic() < deadline, "no moving car's marker changed place in 15 s"
+        await asyncio.sleep(0.3)
     await page.screenshot(path=str(output_dir / "console-live.png"))
 
     # 4. Filters: a status tab, then a plate search.

@@ -250,6 +250,8 @@ window.__console = {
   markersNear: (x, y, radiusPx = 8) => fleetMap?.markersNear(x, y, radiusPx) ?? [],
   trackPointCount: () => fleetMap?.trackPointCount() ?? 0,
   markerPoint: (id) => fleetMap?.markerPoint(id) ?? null,
+  markerLatLng: (id) => fleetMap?.markerLatLng(id) ?? null,
+  movingIds: () => [...store.all()].filter((item) => item.status === "moving").map((item) => item.id),
   reveal: (id) => fleetMap?.reveal(id) ?? false,
 };
 

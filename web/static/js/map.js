@@ -168,6 +168,12 @@ export class FleetMap {
     return this.trackLine ? this.trackLine.getLatLngs().length : 0;
   }
 
+  /** [lat, lon] where a vehicle's marker is drawn now (for tests). */
+  markerLatLng(id) {
+    const latlng = this.vehicles.latLngOf(id);
+    return latlng ? [latlng.lat, latlng.lng] : null;
+  }
+
   /** Page coordinates of a vehicle's marker (for tests). */
   markerPoint(id) {
     const latlng = this.vehicles.latLngOf(id);
