@@ -60,8 +60,8 @@ def run_once(repo: Path, command: list[str], port: int) -> tuple[float, float]:
     for name in ("FLEET_DATABASE_URL", "FLEET_REDIS_URL", "FLEET_MQTT_URL"):
         env.pop(name, None)
     started = time.monotonic()
-    log = open(repo / "first_position.log", "ab")
-    proc = subprocess.Popen(command, cwd=repo, env=env, stdout=log, stderr=subprocess.STDOUT)
+    with open(repo / "first_position.log", "ab") as log:
+        proc = subprocess.Popen(command, cwd=repo, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         base = f"http://127.0.0.1:{port}"
         wait_http(base + "/healthz", proc, 900)

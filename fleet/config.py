@@ -12,6 +12,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from telemetry.filters import FilterSettings
+
 DEFAULT_SECRET_KEY = "fleet-demo-secret-key-change-me"
 DEFAULT_DEMO_PASSWORD = "fleet-demo"
 
@@ -71,6 +73,17 @@ class Settings(BaseSettings):
     ingest_batch_size: int = Field(1000, description="Ingest: positions per COPY batch at most.")
     ingest_flush_ms: int = Field(200, description="Ingest: flush a partial batch after this long.")
     ingest_client_id: str = Field("fleet-ingest", description="Ingest: MQTT client id (persistent session).")
+    filter_zero_coordinates: bool = Field(True, description="Filter: refuse lat = lon = 0.")
+    filter_duplicates: bool = Field(True, description="Filter: drop a repeat of a recent (ts, seq).")
+    filter_max_age_days: float | None = Field(
+        30, description="Filter: refuse positions older than this (device time); empty = off."
+    )
+    filter_max_implied_speed_kmh: float | None = Field(
+        250, description="Filter: refuse a jump faster than this from the last fix; empty = off."
+    )
+    filter_max_reported_speed_kmh: float | None = Field(
+        220, description="Filter: refuse a terminal speed above this; empty = off."
+    )
     redis_prefix: str = Field(
         "fleet", description="Prefix of Redis keys: {prefix}:latest (hash), {prefix}:live (channel)."
     )
@@ -88,6 +101,15 @@ class Settings(BaseSettings):
                 "FLEET_SECRET_KEY must be set outside demo mode (or run with FLEET_DEMO=true)"
             )
         return self
+
+    def filter_settings(self) -> FilterSettings:
+        return FilterSettings(
+            zero_coordinates=self.filter_zero_coordinates,
+            duplicates=self.filter_duplicates,
+            max_age_s=None if self.filter_max_age_days is None else self.filter_max_age_days * 86_400,
+            max_implied_speed_kmh=self.filter_max_implied_speed_kmh,
+            max_reported_speed_kmh=self.filter_max_reported_speed_kmh,
+        )
 
     def require_urls(self) -> tuple[str, str, str]:
         """The three server URLs, for a command that does not start embedded servers."""

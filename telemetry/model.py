@@ -71,5 +71,10 @@ REJECTION_REASONS = {
     "coordinate_out_of_range": "lat outside [-90, 90] or lon outside [-180, 180]",
     "bad_status": "status payload is not 'online' or 'offline'",
     "unknown_device": "no device with this uid is registered",
+    "zero_coordinates": "filter: lat = lon = 0 (a terminal reporting without a fix)",
+    "too_old": "filter: device time older than the configured horizon",
+    "implausible_speed": "filter: the terminal's speed above the plausibility limit",
+    "duplicate": "filter: same device, ts and seq as a recent position (counted, not stored)",
+    "impossible_jump": "filter: implied speed from the last fix above the limit",
     "unbound_device": "the device is not bound to a vehicle",
 }

@@ -1,10 +1,11 @@
 """The ingest worker: MQTT in, PostgreSQL and Redis out.
 
 Follow one position: paho thread (mqtt_source) -> asyncio queue -> `IngestWorker.run` takes a
-batch -> contract.decode_message -> DeviceRegistry.resolve -> TelemetryStore.write (COPY, one
+batch -> contract.decode_message -> DeviceRegistry.resolve -> filters.check ->
+TelemetryStore.write (COPY, one
 transaction) -> LivePublisher (Redis hash + channel) -> web/live relays it to the console.
-A batch whose write fails is retried, never dropped; a message that cannot be used becomes
-a dead letter with its reason.
+telemetry.filters sits between resolve and write. A batch whose write fails is retried,
+never dropped; a message that cannot be used becomes a dead letter with its reason.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from fleet.config import Settings
 from fleet.db import create_pool
 from telemetry.contract import decode_message
 from telemetry.devices import DeviceBinding, DeviceRegistry
+from telemetry.encode import position_payload
+from telemetry.filters import FilterSettings, VehicleFilterState, check
 from telemetry.live import LivePublisher
 from telemetry.model import Position, RawMessage, Rejection, StatusChange
 from telemetry.mqtt_source import MqttSource
@@ -36,6 +39,7 @@ class IngestWorker:
         registry: DeviceRegistry,
         live: LivePublisher,
         topic_root: str,
+        filters: FilterSettings,
         batch_size: int,
         flush_ms: int,
     ) -> None:
@@ -45,6 +49,8 @@ class IngestWorker:
         self._registry = registry
         self._live = live
         self._root = topic_root
+        self._filters = filters
+        self._filter_states: dict[int, VehicleFilterState] = {}
         self._batch_size = batch_size
         self._flush_s = flush_ms / 1000
 
@@ -84,6 +90,8 @@ class IngestWorker:
         positions, unknown = await self._registry.resolve(positions)
         statuses, unknown_status = await self._registry.resolve_status(changes)
         rejections += unknown + unknown_status
+        positions, filtered = self._filter(positions)
+        rejections += filtered
         inserted = await self._write_with_retry(positions, rejections, statuses)
         self.stats["messages"] += len(messages)
         self.stats["positions_accepted"] += len(positions)
@@ -99,6 +107,28 @@ class IngestWorker:
         except Exception:  # the data is stored; the console catches up on the next batch
             self.stats["publish_errors"] += 1
             log.exception("publishing to Redis failed")
+
+    def _filter(self, positions: list[Position]) -> tuple[list[Position], list[Rejection]]:
+        """Apply the filters per vehicle in device-time order; refused ones become dead
+        letters, except duplicates, whose original is stored already (counted only)."""
+        kept: list[Position] = []
+        rejections: list[Rejection] = []
+        now_ms = int(time.time() * 1000)
+        for pos in sorted(positions, key=lambda p: (p.vehicle_id, p.ts_ms)):
+            state = self._filter_states.setdefault(pos.vehicle_id, VehicleFilterState())
+            refused = check(pos, state, self._filters, now_ms)
+            if refused is None:
+                kept.append(pos)
+                continue
+            reason, detail = refused
+            if reason == "duplicate":
+                self.stats["filtered.duplicate"] += 1
+                continue
+            topic = f"{self._root}/devices/{pos.device_uid}/telemetry"
+            rejections.append(
+                Rejection(topic, position_payload(pos), reason, detail, pos.received_ms, pos.device_uid)
+            )
+        return kept, rejections
 
     async def _write_with_retry(
         self,
@@ -138,6 +168,7 @@ async def run_ingest(settings: Settings, stop: asyncio.Event | None = None) -> C
         registry=registry,
         live=LivePublisher(redis_client, settings.redis_prefix),
         topic_root=settings.mqtt_topic_root,
+        filters=settings.filter_settings(),
         batch_size=settings.ingest_batch_size,
         flush_ms=settings.ingest_flush_ms,
     )

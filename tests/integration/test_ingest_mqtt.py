@@ -67,8 +67,10 @@ OURS = "WITH ours AS (SELECT * FROM dead_letters WHERE starts_with(topic, $1))"
 
 
 def telemetry(uid: str, seq: int, ts_ms: int, **extra) -> bytes:
-    body = {"ts": ts_ms, "lat": 30.59 + seq * 1e-4, "lon": 114.30, "speed_kmh": 40.0,
-            "heading_deg": 90, "acc": True, "odometer_km": 1000 + seq * 0.1, "seq": seq}
+    # driving north at 40 km/h (1e-4 degree a second): every fix is consistent with the last
+    travelled_s = (ts_ms % 86_400_000) / 1000
+    body = {"ts": ts_ms, "lat": 30.0 + travelled_s * 1e-4, "lon": 114.30, "speed_kmh": 40.0,
+            "heading_deg": 0, "acc": True, "odometer_km": 1000 + travelled_s * 0.011, "seq": seq}
     body.update(extra)
     return orjson.dumps(body)
 
@@ -135,6 +137,8 @@ async def test_malformed_messages_are_dead_letters_and_ingest_goes_on(ingest, db
         (f"{root}/devices/{DEVICE_UIDS[0]}/status", b"sleeping", "bad_status"),
         (good_topic, b"[]", "empty_batch"),
         (good_topic, b"42", "not_object"),
+        (good_topic, orjson.dumps({"ts": now_ms - 1, "lat": 0.0, "lon": 0.0}), "zero_coordinates"),
+        (good_topic, orjson.dumps({"ts": now_ms - 2, "lat": 30.5, "lon": 114.3, "speed_kmh": 400}), "implausible_speed"),
     ]
     for topic, payload, _ in bad:
         pub.publish(topic, payload, qos=1)

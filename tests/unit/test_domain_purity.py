@@ -14,6 +14,7 @@ DOMAIN_MODULES = [
     "telemetry/contract.py",
     "telemetry/encode.py",
     "telemetry/devices.py",
+    "telemetry/filters.py",
     "fleet/scenario/model.py",
     "fleet/scenario/load.py",
     "fleet/scenario/validate.py",
