@@ -12,6 +12,8 @@ class RawMessage:
     topic: str
     payload: bytes
     received_ms: int
+    mid: int = 0  # MQTT message id, acknowledged once the message is durable
+    qos: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +76,7 @@ REJECTION_REASONS = {
     "zero_coordinates": "filter: lat = lon = 0 (a terminal reporting without a fix)",
     "too_old": "filter: device time older than the configured horizon",
     "implausible_speed": "filter: the terminal's speed above the plausibility limit",
+    "store_error": "PostgreSQL refused the row itself (a value out of a column's range)",
     "duplicate": "filter: same device, ts and seq as a recent position (counted, not stored)",
     "impossible_jump": "filter: implied speed from the last fix above the limit",
     "unbound_device": "the device is not bound to a vehicle",

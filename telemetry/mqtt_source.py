@@ -3,6 +3,10 @@
 The paho network loop runs in a background thread (loop_start); on_message only stamps the
 arrival time and passes the message to the event loop with call_soon_threadsafe, so the
 asyncio side never blocks on the socket and the paho thread never waits on asyncio.
+
+Acknowledgement is manual: a QoS 1 message is acknowledged (PUBACK) only after the worker
+has it durably in PostgreSQL, so a crash before that makes the broker redeliver it to the
+persistent session; the unique key (device, ts, seq) makes the redelivery a no-op.
 """
 
 from __future__ import annotations
@@ -20,12 +24,13 @@ from telemetry.model import RawMessage
 log = logging.getLogger(__name__)
 
 
-def new_client(client_id: str, *, clean_session: bool) -> mqtt.Client:
+def new_client(client_id: str, *, clean_session: bool, manual_ack: bool = False) -> mqtt.Client:
     client = mqtt.Client(
         mqtt.CallbackAPIVersion.VERSION2,
         client_id=client_id,
         clean_session=clean_session,
         protocol=mqtt.MQTTv311,
+        manual_ack=manual_ack,
     )
     client.reconnect_delay_set(min_delay=1, max_delay=30)
     return client
@@ -37,12 +42,13 @@ class MqttSource:
     def __init__(self, url: str, client_id: str, topics: list[str]) -> None:
         self._address = parse_mqtt_url(url)
         self._topics = topics
-        self._client = new_client(client_id, clean_session=False)
+        self._client = new_client(client_id, clean_session=False, manual_ack=True)
         if self._address.username:
             self._client.username_pw_set(self._address.username, self._address.password)
         if self._address.tls:
             self._client.tls_set()
         self.connected = threading.Event()
+        self._stopping = False
 
     def start(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[RawMessage]) -> None:
         def on_connect(client, userdata, flags, reason_code, properties):  # noqa: ANN001
@@ -55,10 +61,13 @@ class MqttSource:
 
         def on_disconnect(client, userdata, flags, reason_code, properties):  # noqa: ANN001
             self.connected.clear()
-            log.warning("MQTT disconnected (%s); paho reconnects", reason_code)
+            if not self._stopping:
+                log.warning("MQTT disconnected (%s); paho reconnects", reason_code)
 
         def on_message(client, userdata, message):  # noqa: ANN001
-            raw = RawMessage(message.topic, message.payload, int(time.time() * 1000))
+            raw = RawMessage(
+                message.topic, message.payload, int(time.time() * 1000), message.mid, message.qos
+            )
             loop.call_soon_threadsafe(queue.put_nowait, raw)
 
         self._client.on_connect = on_connect
@@ -67,6 +76,19 @@ class MqttSource:
         self._client.connect_async(self._address.host, self._address.port, keepalive=30)
         self._client.loop_start()
 
+    def ack(self, messages: list[RawMessage]) -> None:
+        """PUBACK the messages now durable (paho queues the packet; safe from this thread)."""
+        for msg in messages:
+            if msg.qos > 0:
+                self._client.ack(msg.mid, msg.qos)
+
+    def unsubscribe(self) -> None:
+        """No new messages from here on; those already on their way still arrive."""
+        self._stopping = True
+        self._client.unsubscribe(self._topics)
+
     def stop(self) -> None:
+        """Blocking (joins paho's thread): call it through asyncio.to_thread."""
+        self._stopping = True
         self._client.disconnect()
         self._client.loop_stop()

@@ -17,6 +17,9 @@ from telemetry.model import Position, Rejection, StatusChange
 
 SHANGHAI = timezone(timedelta(hours=8))
 
+# A value PostgreSQL (or asyncpg's encoder) cannot take: retrying cannot help, isolate the row.
+DATA_ERRORS = (asyncpg.DataError, OverflowError, ValueError, TypeError)
+
 POSITION_COLUMNS = (
     "vehicle_id", "device_id", "ts", "seq", "received_at", "lat", "lon", "speed_kmh",
     "heading_deg", "acc", "fix", "odometer_km", "fuel_l", "soc_pct", "alarm",
@@ -75,11 +78,20 @@ class TelemetryStore:
         rejections: list[Rejection],
         statuses: list[tuple[StatusChange, DeviceBinding]],
     ) -> int:
-        """Everything from one batch in one transaction; returns the position rows inserted."""
+        """Everything from one batch in one transaction; returns the position rows inserted.
+
+        Raises a DATA_ERRORS exception when a value cannot be stored at all (the caller
+        isolates the row); anything else is a connection or server problem worth a retry."""
         inserted = 0
+        days = {local_day(p.ts_ms) for p in positions} - self._days_ready
         async with self._pool.acquire() as conn, conn.transaction():
+            if days:
+                # one day at a time: a stray old fix must not create every partition in between
+                await conn.execute(
+                    "SELECT ensure_position_partitions(d, d) FROM unnest($1::date[]) AS d",
+                    sorted(days),
+                )
             if positions:
-                await self._ensure_partitions(conn, positions)
                 await conn.execute(_STAGING)
                 await conn.copy_records_to_table(
                     "positions_in",
@@ -106,14 +118,6 @@ class TelemetryStore:
                     change.status,
                     _dt(change.received_ms),
                 )
-        return inserted
-
-    async def _ensure_partitions(self, conn: asyncpg.Connection, positions: list[Position]) -> None:
-        days = {local_day(p.ts_ms) for p in positions} - self._days_ready
-        if not days:
-            return
-        # one day at a time: a stray old fix must not create every partition in between
-        await conn.execute(
-            "SELECT ensure_position_partitions(d, d) FROM unnest($1::date[]) AS d", sorted(days)
-        )
+        # only now: a rolled-back transaction took its new partitions with it
         self._days_ready |= days
+        return inserted

@@ -20,7 +20,7 @@ CREATE TABLE positions (
     odometer_km   double precision,
     fuel_l        real,
     soc_pct       real,
-    alarm         integer NOT NULL DEFAULT 0       -- JT/T 808 alarm bits
+    alarm         bigint NOT NULL DEFAULT 0        -- JT/T 808 alarm bits (unsigned 32-bit: bit 31 is used)
 ) PARTITION BY RANGE (ts);
 
 CREATE UNIQUE INDEX positions_identity ON positions (device_id, ts, seq) NULLS NOT DISTINCT;
@@ -30,21 +30,29 @@ CREATE INDEX positions_vehicle_ts ON positions (vehicle_id, ts);
 CREATE TABLE positions_default PARTITION OF positions DEFAULT;
 
 -- Creates the daily partitions (Asia/Shanghai days) for [from_day, to_day]; idempotent.
+-- Rows of that day already caught by the default partition (a write that raced the creation)
+-- are moved into the new partition first, since a default partition holding rows of the new
+-- range would make the ATTACH fail.
 CREATE FUNCTION ensure_position_partitions(from_day date, to_day date) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
     d date;
     created integer := 0;
     part text;
+    lower_ts timestamptz;
+    upper_ts timestamptz;
 BEGIN
     FOR d IN SELECT generate_series(from_day, to_day, interval '1 day')::date LOOP
         part := 'positions_' || to_char(d, 'YYYYMMDD');
         IF to_regclass(part) IS NULL THEN
+            lower_ts := d::timestamp AT TIME ZONE 'Asia/Shanghai';
+            upper_ts := (d + 1)::timestamp AT TIME ZONE 'Asia/Shanghai';
+            EXECUTE format('CREATE TABLE %I (LIKE positions INCLUDING DEFAULTS)', part);
             EXECUTE format(
-                'CREATE TABLE %I PARTITION OF positions FOR VALUES FROM (%L) TO (%L)',
-                part,
-                (d::timestamp AT TIME ZONE 'Asia/Shanghai'),
-                ((d + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'));
+                'WITH moved AS (DELETE FROM positions_default WHERE ts >= %L AND ts < %L RETURNING *)
+                 INSERT INTO %I SELECT * FROM moved', lower_ts, upper_ts, part);
+            EXECUTE format('ALTER TABLE positions ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)',
+                part, lower_ts, upper_ts);
             created := created + 1;
         END IF;
     END LOOP;
@@ -68,7 +76,7 @@ CREATE TABLE latest_vehicle_state (
     odometer_km   double precision,
     fuel_l        real,
     soc_pct       real,
-    alarm         integer NOT NULL DEFAULT 0
+    alarm         bigint NOT NULL DEFAULT 0
 );
 
 -- A message that could not be used, kept whole with the reason (never silently dropped).

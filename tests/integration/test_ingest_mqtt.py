@@ -85,7 +85,9 @@ async def test_published_positions_become_rows_and_latest_state(ingest, db_conn)
             pub.publish(f"{root}/devices/{uid}/telemetry", telemetry(uid, seq, start_ms + seq * 1000), qos=1)
             sent += 1
     # a gateway-style batch of three positions in one message
-    batch = [orjson.loads(telemetry(DEVICE_UIDS[0], 1000 + i, start_ms + 200_000 + i * 1000)) for i in range(3)]
+    # (bit 31 of the JT/T 808 alarm word is a real alarm: it must fit)
+    batch = [orjson.loads(telemetry(DEVICE_UIDS[0], 1000 + i, start_ms + 200_000 + i * 1000, alarm=2**31 + i))
+             for i in range(3)]
     pub.publish(f"{root}/devices/{DEVICE_UIDS[0]}/telemetry", orjson.dumps(batch), qos=1)
     sent += 3
 
@@ -93,6 +95,7 @@ async def test_published_positions_become_rows_and_latest_state(ingest, db_conn)
         return await db_conn.fetchval("SELECT count(*) FROM positions") == sent
 
     await wait_until(all_stored, timeout_s=20)
+    assert await db_conn.fetchval("SELECT alarm FROM positions WHERE seq = 1002") == 2**31 + 2
     latest = orjson.loads(await redis_client.hget(f"{settings.redis_prefix}:latest", str(vehicles[DEVICE_UIDS[0]])))
     assert latest["ts_ms"] == start_ms + 202_000
     assert latest["device_uid"] == DEVICE_UIDS[0]
