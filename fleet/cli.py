@@ -16,6 +16,7 @@ from fleet.config import Settings, settings_help
 COMMANDS = {
     "up": "everything on one machine: embedded servers unless URLs are set, migrate, seed, "
     "ingest, web, simulator",
+    "down": "stop embedded servers an earlier `fleet up` left running (after a crash or kill -9)",
     "migrate": "apply the SQL migrations (idempotent)",
     "seed": "load the scenario: cities, organisations, fleet, zones (idempotent)",
     "simulate": "drive the scenario's vehicles as GPS terminals over MQTT",
@@ -35,7 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, text in COMMANDS.items():
         sub = commands.add_parser(name, help=text, description=text)
-        sub.add_argument("--demo", action="store_true", help="demo mode (same as FLEET_DEMO=true)")
+        sub.add_argument(
+            "--demo",
+            action="store_true",
+            default=argparse.SUPPRESS,  # keep a --demo given before the command
+            help="demo mode (same as FLEET_DEMO=true)",
+        )
         if name == "up":
             sub.add_argument("--no-simulator", action="store_true", help="do not start the simulator")
         if name == "simulate":
@@ -66,6 +72,12 @@ def main(argv: list[str] | None = None) -> int:
         from fleet.supervisor import run_up
 
         return run_up(settings, with_simulator=not args.no_simulator)
+    if args.command == "down":
+        from fleet.stack import stop_leftovers
+
+        stopped = stop_leftovers(settings.data_dir)
+        print(f"fleet down: stopped {', '.join(stopped) or 'nothing (no server left running)'}")
+        return 0
     if args.command == "migrate":
         return asyncio.run(_migrate(settings))
     if args.command == "seed":

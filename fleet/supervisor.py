@@ -10,8 +10,6 @@ what it holds), web, then the servers. Children also get SIGTERM if this process
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import ctypes
 import logging
 import os
 import signal
@@ -22,18 +20,9 @@ import urllib.request
 
 from fleet.bootstrap import migrate_database, seed_database
 from fleet.config import Settings
-from fleet.stack import EmbeddedStack, ServerUrls, port_is_free
+from fleet.stack import EmbeddedStack, ServerUrls, die_with_parent, port_is_free
 
 log = logging.getLogger(__name__)
-
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:
-    """Runs in the child before exec: ask Linux for SIGTERM when the supervisor dies."""
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
 
 class Stopping(Exception):
     pass
@@ -49,8 +38,9 @@ def run_up(settings: Settings, *, with_simulator: bool = True) -> int:
             f"fleet up: port {settings.http_port} on {settings.http_host} is taken; "
             "set FLEET_HTTP_PORT to a free port"
         )
-    signal.signal(signal.SIGINT, _raise_stopping)
-    signal.signal(signal.SIGTERM, _raise_stopping)
+    # Ctrl-C, `kill`, and a closed terminal or dropped SSH session all stop everything
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _raise_stopping)
     started_s = time.monotonic()
     stack = EmbeddedStack(
         settings.data_dir,
@@ -89,8 +79,8 @@ def run_up(settings: Settings, *, with_simulator: bool = True) -> int:
         print(f"fleet up: {why}, stopping", flush=True)
         return 0
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)
         _stop_children(children)
         stack.stop()
         print("fleet up: stopped", flush=True)
@@ -115,7 +105,7 @@ def _spawn(name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
         [sys.executable, "-m", "fleet.cli", name],
         env=env,
         start_new_session=True,  # Ctrl-C reaches the supervisor only; it stops them in order
-        preexec_fn=_die_with_parent,  # noqa: PLW1509 - needed for PR_SET_PDEATHSIG
+        preexec_fn=die_with_parent,  # noqa: PLW1509 - needed for PR_SET_PDEATHSIG
     )
 
 
