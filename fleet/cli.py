@@ -19,6 +19,8 @@ COMMANDS = {
     "down": "stop embedded servers an earlier `fleet up` left running (after a crash or kill -9)",
     "migrate": "apply the SQL migrations (idempotent)",
     "seed": "load the scenario: cities, organisations, fleet, zones (idempotent)",
+    "user": "create a user or reset one's password and roles (password read from the terminal "
+    "or FLEET_NEW_USER_PASSWORD)",
     "simulate": "drive the scenario's vehicles as GPS terminals over MQTT",
     "ingest": "the ingest worker: MQTT -> PostgreSQL + Redis",
     "web": "the web app: REST API, live websocket, console",
@@ -44,6 +46,16 @@ def build_parser() -> argparse.ArgumentParser:
         )
         if name == "up":
             sub.add_argument("--no-simulator", action="store_true", help="do not start the simulator")
+        if name == "user":
+            sub.add_argument("username")
+            sub.add_argument("--org", required=True, help="organisation code, e.g. 420100-PF")
+            sub.add_argument(
+                "--role", action="append", required=True, dest="roles",
+                help="admin, org_admin, requester, approver, dispatcher, driver, inspector, "
+                "rental_operator (repeat for several)",
+            )
+            sub.add_argument("--name", help="display name (default: the username)")
+            sub.add_argument("--cleared", action="store_true", help="may see 机要 vehicles")
         if name == "simulate":
             sub.add_argument("--stats-file", type=Path, help="write published/acked counts as JSON")
             sub.add_argument(
@@ -82,11 +94,14 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_migrate(settings))
     if args.command == "seed":
         return asyncio.run(_seed(settings))
+    if args.command == "user":
+        return asyncio.run(_user(settings, args))
     if args.command == "ingest":
         return _run_until_signal(lambda stop: _ingest(settings, stop))
     if args.command == "web":
         from web.server import run_web
 
+        settings.require_web_urls()
         run_web(settings)
         return 0
     if args.command == "simulate":
@@ -99,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
 async def _migrate(settings: Settings) -> int:
     from fleet.bootstrap import migrate_database
 
-    applied = await migrate_database(settings.require_urls()[0])
+    applied = await migrate_database(settings.require_database_url())
     print(f"migrations applied: {', '.join(applied) or 'none (up to date)'}")
     return 0
 
@@ -107,8 +122,37 @@ async def _migrate(settings: Settings) -> int:
 async def _seed(settings: Settings) -> int:
     from fleet.bootstrap import seed_database
 
-    counts = await seed_database(settings, settings.require_urls()[0])
+    counts = await seed_database(settings, settings.require_database_url())
     print("seeded: " + ", ".join(f"{table}={n}" for table, n in counts.items()))
+    return 0
+
+
+async def _user(settings: Settings, args: argparse.Namespace) -> int:
+    import getpass
+    import os
+
+    from fleet.db import connect
+    from fleet.users import UserError, upsert_user
+
+    password = os.environ.get("FLEET_NEW_USER_PASSWORD") or getpass.getpass(
+        f"password for {args.username}: "
+    )
+    conn = await connect(settings.require_database_url())
+    try:
+        action = await upsert_user(
+            conn,
+            username=args.username,
+            display_name=args.name or args.username,
+            org_code=args.org,
+            roles=args.roles,
+            password=password,
+            cleared_confidential=args.cleared,
+        )
+    except UserError as exc:
+        raise SystemExit(f"fleet user: {exc}") from None
+    finally:
+        await conn.close()
+    print(f"fleet user: {action} {args.username} ({', '.join(args.roles)}) at {args.org}")
     return 0
 
 

@@ -96,9 +96,17 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
-        if not self.demo and self.secret_key.get_secret_value() == DEFAULT_SECRET_KEY:
+        if self.demo:
+            return self
+        key = self.secret_key.get_secret_value()
+        if key == DEFAULT_SECRET_KEY:
             raise ValueError(
                 "FLEET_SECRET_KEY must be set outside demo mode (or run with FLEET_DEMO=true)"
+            )
+        if len(key) < 32:
+            raise ValueError(
+                "FLEET_SECRET_KEY must be at least 32 characters "
+                "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
             )
         return self
 
@@ -110,6 +118,20 @@ class Settings(BaseSettings):
             max_implied_speed_kmh=self.filter_max_implied_speed_kmh,
             max_reported_speed_kmh=self.filter_max_reported_speed_kmh,
         )
+
+    def require_database_url(self) -> str:
+        if not self.database_url:
+            raise SystemExit("FLEET_DATABASE_URL not set: point it at your PostgreSQL")
+        return self.database_url
+
+    def require_web_urls(self) -> tuple[str, str]:
+        """The web app needs the database and Redis, not the broker."""
+        if not self.database_url or not self.redis_url:
+            raise SystemExit(
+                "FLEET_DATABASE_URL and FLEET_REDIS_URL must be set for `fleet web` "
+                "(or run `fleet up`, which starts embedded servers)"
+            )
+        return self.database_url, self.redis_url
 
     def require_urls(self) -> tuple[str, str, str]:
         """The three server URLs, for a command that does not start embedded servers."""

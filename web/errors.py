@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -109,6 +110,13 @@ async def _validation_error(_: Request, exc: Exception) -> JSONBytesResponse:
     )
 
 
+async def _data_error(request: Request, exc: Exception) -> JSONBytesResponse:
+    """A value PostgreSQL cannot take (an id past int32, a NUL byte in text): the caller's
+    input is wrong, not the server."""
+    log.info("refused input on %s %s: %s", request.method, request.url.path, exc)
+    return error_response(422, "invalid_value", "A value in the request cannot be used.")
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONBytesResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "internal_error", "Internal server error.")
@@ -118,4 +126,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(asyncpg.DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -194,6 +194,9 @@ async def test_bad_bodies_are_4xx_with_the_error_shape(client):
     assert "password" in assert_error(missing, 422)["message"]
     wrong_type = await client.post("/api/v1/auth/login", json=["dispatcher", PASSWORD])
     assert_error(wrong_type, 422)
+    # a NUL byte cannot go into PostgreSQL text: refused as input, not a server error
+    nul = await client.post("/api/v1/auth/login", json={"username": "adm\u0000in", "password": "x"})
+    assert nul.status_code in (401, 422), nul.text
     # A password is never echoed back in the error details.
     leaked = await client.post("/api/v1/auth/login", json={"username": "", "password": "s3cret"})
     assert "s3cret" not in leaked.text
@@ -206,6 +209,10 @@ async def test_bad_queries_are_422_and_unknown_paths_404(client):
     assert_error(await client.get("/api/v1/vehicles/abc"), 422)
     assert_error(await client.get("/api/v1/vehicles?q=" + "A" * 21), 422)
     assert_error(await client.get("/api/v1/nothing-here"), 404)
+    # past PostgreSQL's integer range, or a NUL byte: the input is wrong, never a 500
+    assert_error(await client.get("/api/v1/vehicles/2147483648"), 422)
+    assert_error(await client.get("/api/v1/vehicles/2147483648/track"), 422)
+    assert_error(await client.get("/api/v1/vehicles?q=%00"), 422)
 
 
 async def test_an_unexpected_failure_is_a_500_in_the_error_shape(client, monkeypatch):

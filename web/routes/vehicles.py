@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from web.deps import ResourcesDep, SettingsDep, VehicleUser
 from web.errors import ApiError
@@ -22,6 +22,9 @@ from web.schemas.vehicles import (
 from web.tracks import TrackWindowError, polyline_length_m, resolve_window
 from web.vehicle_state import STATUSES
 from web.vehicle_views import list_vehicle_items, vehicle_detail
+
+# ids are PostgreSQL integers: anything else is a 422, never a database error
+VehicleId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Vehicle id")]
 
 router = APIRouter(prefix="/api/v1/vehicles", tags=["vehicles"])
 
@@ -58,7 +61,7 @@ async def list_vehicles(
 
 
 async def _vehicle_or_404(
-    resources: ResourcesDep, settings: SettingsDep, user: VehicleUser, vehicle_id: int
+    resources: ResourcesDep, settings: SettingsDep, user: VehicleUser, vehicle_id: VehicleId
 ) -> dict:
     item = await vehicle_detail(
         resources.pool, resources.redis, settings.redis_prefix, user, vehicle_id
@@ -72,7 +75,7 @@ async def _vehicle_or_404(
     "/{vehicle_id}", response_model=VehicleDetailRead, responses=error_responses(401, 403, 404)
 )
 async def get_vehicle(
-    vehicle_id: int, user: VehicleUser, resources: ResourcesDep, settings: SettingsDep
+    vehicle_id: VehicleId, user: VehicleUser, resources: ResourcesDep, settings: SettingsDep
 ) -> dict:
     return await _vehicle_or_404(resources, settings, user, vehicle_id)
 
@@ -81,7 +84,7 @@ async def get_vehicle(
     "/{vehicle_id}/track", response_model=TrackRead, responses=error_responses(401, 403, 404, 422)
 )
 async def get_track(
-    vehicle_id: int,
+    vehicle_id: VehicleId,
     user: VehicleUser,
     resources: ResourcesDep,
     settings: SettingsDep,
