@@ -71,7 +71,11 @@ class Settings(BaseSettings):
     sim_duration_s: float | None = Field(None, description="Simulator: stop after this many wall seconds.")
     sim_seed: int = Field(20261122, description="Simulator: random seed (same seed, same day).")
     ingest_batch_size: int = Field(1000, description="Ingest: positions per COPY batch at most.")
-    ingest_flush_ms: int = Field(200, description="Ingest: flush a partial batch after this long.")
+    ingest_flush_ms: int = Field(
+        0,
+        description="Ingest: linger this long for a fuller batch (0: group commit, each batch is "
+        "what arrived during the previous write; lingering holds unacked messages).",
+    )
     ingest_client_id: str = Field("fleet-ingest", description="Ingest: MQTT client id (persistent session).")
     filter_zero_coordinates: bool = Field(True, description="Filter: refuse lat = lon = 0.")
     filter_duplicates: bool = Field(True, description="Filter: drop a repeat of a recent (ts, seq).")
