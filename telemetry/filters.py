@@ -13,13 +13,11 @@ two fixes agreeing outvote one.
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from fleet.geodesy import haversine_m
 from telemetry.model import Position
-
-EARTH_RADIUS_M = 6_371_008.8
 
 
 @dataclass(frozen=True)
@@ -40,13 +38,7 @@ class VehicleFilterState:
     recent_keys: OrderedDict[tuple[int, int | None], None] = field(default_factory=OrderedDict)
 
 
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle (haversine) distance on the mean Earth sphere."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    d_phi = phi2 - phi1
-    d_lambda = math.radians(lon2 - lon1)
-    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+distance_m = haversine_m  # (lat1, lon1, lat2, lon2) -> metres
 
 
 def implied_speed_kmh(a: Position, b: Position) -> float:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from fleet.geodesy import haversine_m
+
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 DEFAULT_WINDOW = timedelta(hours=1)
 MAX_WINDOW = timedelta(days=7)
-EARTH_RADIUS_M = 6_371_008.8
 
 
 class TrackWindowError(ValueError):
@@ -33,14 +33,6 @@ def resolve_window(
     if end - start > MAX_WINDOW:
         raise TrackWindowError("The track window may span at most 7 days.")
     return start, end
-
-
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi = phi2 - phi1
-    dlmb = math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
 
 
 def polyline_length_m(points: Iterable[tuple[float, float]]) -> float:

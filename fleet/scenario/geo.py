@@ -12,20 +12,15 @@ from typing import Any
 from shapely import Polygon
 from shapely.geometry import mapping
 
+from fleet.geodesy import EARTH_RADIUS_M, haversine_m
 from fleet.scenario.model import LonLat, Ring, Zone
 
-EARTH_RADIUS_M = 6_371_008.8
 CIRCLE_SEGMENTS = 48
 
 
 def distance_m(a: LonLat, b: LonLat) -> float:
-    """Great-circle (haversine) distance in metres."""
-    lon1, lat1, lon2, lat2 = map(math.radians, (a[0], a[1], b[0], b[1]))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+    """Great-circle (haversine) distance in metres between two (lon, lat) points."""
+    return haversine_m(a[1], a[0], b[1], b[0])
 
 
 def bearing_deg(a: LonLat, b: LonLat) -> float:

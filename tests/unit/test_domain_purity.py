@@ -15,6 +15,7 @@ DOMAIN_MODULES = [
     "telemetry/encode.py",
     "telemetry/devices.py",
     "telemetry/filters.py",
+    "fleet/geodesy.py",
     "fleet/scenario/model.py",
     "fleet/scenario/load.py",
     "fleet/scenario/validate.py",
