@@ -21,7 +21,7 @@ from starlette.staticfiles import StaticFiles
 from fleet.config import Settings
 from web.errors import install_error_handlers
 from web.resources import Resources
-from web.routes import auth, health, live, map_config, pages, tiles, vehicles
+from web.routes import auth, dead_letters, health, live, map_config, pages, tiles, vehicles
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -70,6 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (
         auth.router,
         vehicles.router,
+        dead_letters.router,
         map_config.router,
         health.router,
         tiles.router,

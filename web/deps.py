@@ -68,3 +68,4 @@ def require_roles(roles: frozenset[str]) -> Callable[[Principal], Principal]:
 
 
 VehicleUser = Annotated[Principal, Depends(require_roles(VEHICLE_ROLES))]
+AdminUser = Annotated[Principal, Depends(require_roles(frozenset({"admin"})))]
