@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from tests.integration.test_web_api import (  # noqa: F401 - fixtures
-    app,
-    assert_error,
-    client,
-    db,
-    login,
-    settings,
-)
+from tests.integration.web_app import assert_error, login
 
 
 async def test_admins_page_through_dead_letters_with_raw_payloads(client, db):
