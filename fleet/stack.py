@@ -121,6 +121,10 @@ class EmbeddedPostgres:
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         # cleanup_mode=None: we stop the server ourselves (stop()), at the moment we choose.
         server = get_server(self.pgdata, cleanup_mode=None)
+        info = server.get_postmaster_info()
+        if not (info.is_running() and (self.pgdata / "postmaster.pid").exists()):
+            # get_server hands back its cached handle after we stopped the server: start it
+            server.ensure_postgres_running()
         socket_dir = server.get_postmaster_info().socket_dir
         self._system_user = server.system_user
         _ensure_database(server, DATABASE_NAME)
