@@ -60,11 +60,11 @@ class PlatformProcess:
                     ready.set()
         ready.set()  # exited: let start() see it
 
-    def stop(self, *, timeout_s: float = 60) -> int:
+    def stop(self, *, timeout_s: float = 60, sig: signal.Signals = signal.SIGINT) -> int:
         if self.proc is None:
             return 0
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
+            self.proc.send_signal(sig)
             try:
                 self.proc.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:

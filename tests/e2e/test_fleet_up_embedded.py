@@ -3,6 +3,8 @@ started by `fleet up` itself, a live position on a socket, a clean Ctrl-C, a war
 
 from __future__ import annotations
 
+import signal
+
 import psutil
 import pytest
 
@@ -44,6 +46,7 @@ async def test_fleet_up_embedded_comes_up_streams_and_stops_clean(tmp_path, outp
         assert client.get("/api/v1/vehicles").json()["total"] >= 150
         client.close()
     finally:
-        assert platform.stop() == 0
+        # a closed terminal (SIGHUP) stops everything too
+        assert platform.stop(sig=signal.SIGHUP) == 0
     assert servers_of(data_dir) == []
     print(f"fleet up embedded: cold start {cold_s:.1f} s, warm start {warm_s:.1f} s")
