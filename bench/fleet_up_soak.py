@@ -18,16 +18,11 @@ import subprocess
 import sys
 import time
 import uuid
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from fleet.db import with_database
 from fleet.stack import pick_port
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
 
 
 async def create_database(server_url: str, name: str) -> str:

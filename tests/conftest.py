@@ -12,22 +12,16 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import asyncpg
 import pytest
 
-from fleet.db import connect
+from fleet.db import connect, with_database
 from fleet.migrate import migrate
 from fleet.stack import EmbeddedStack, ServerUrls
 
 OUTPUT_DIR = Path(__file__).resolve().parent.parent / "test-output"
-
-
-def with_database(url: str, name: str) -> str:
-    """The same server URL, another database."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, parts.fragment))
 
 
 @pytest.fixture(scope="session")
