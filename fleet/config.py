@@ -13,6 +13,8 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from telemetry.filters import FilterSettings
+from telemetry.motion import MotionSettings
+from telemetry.silence import SilenceSettings
 
 DEFAULT_SECRET_KEY = "fleet-demo-secret-key-change-me"
 DEFAULT_DEMO_PASSWORD = "fleet-demo"
@@ -77,6 +79,38 @@ class Settings(BaseSettings):
         "what arrived during the previous write; lingering holds unacked messages).",
     )
     ingest_client_id: str = Field("fleet-ingest", description="Ingest: MQTT client id (persistent session).")
+    ingest_shared_group: str = Field(
+        "",
+        description="Ingest: MQTT shared-subscription group ($share/{group}/...): workers with the "
+        "same group share the devices' messages. Empty: every worker gets every message.",
+    )
+    ingest_spool: bool = Field(
+        True, description="Ingest: keep batches in a local spool file while PostgreSQL is away."
+    )
+    ingest_spool_path: Path | None = Field(
+        None, description="Ingest: spool file; default {data_dir}/spool/{ingest_client_id}.sqlite."
+    )
+    ingest_motion: bool = Field(True, description="Ingest: derive trips and stops.")
+    ingest_metrics_host: str = Field("127.0.0.1", description="Ingest: address of /metrics.")
+    ingest_metrics_port: int = Field(
+        9464, description="Ingest: port of the Prometheus /metrics endpoint (0: off)."
+    )
+    motion_reorder_window_s: int = Field(
+        300, description="Trips: late positions within this (device time) are put in order in memory; "
+        "older ones make the worker recompute the trips they fall into from storage."
+    )
+    motion_start_speed_kmh: float = Field(5.0, description="Trips without ACC: this fast ...")
+    motion_start_after_s: int = Field(60, description="... for this long starts a trip.")
+    motion_stop_speed_kmh: float = Field(3.0, description="Trips without ACC: this slow ...")
+    motion_stop_after_s: int = Field(300, description="... for this long ends it.")
+    motion_min_trip_m: float = Field(500.0, description="Trips shorter than this are ignored.")
+    motion_min_trip_s: int = Field(180, description="Trips shorter than this are ignored.")
+    silence_intervals: float = Field(
+        3.0, description="Device offline after this many expected report intervals without data."
+    )
+    silence_parked_interval_s: int = Field(
+        300, description="Expected report interval of a parked (ACC off, sleeping) terminal."
+    )
     filter_zero_coordinates: bool = Field(True, description="Filter: refuse lat = lon = 0.")
     filter_duplicates: bool = Field(True, description="Filter: drop a repeat of a recent (ts, seq).")
     filter_max_age_days: float | None = Field(
@@ -122,6 +156,25 @@ class Settings(BaseSettings):
             max_implied_speed_kmh=self.filter_max_implied_speed_kmh,
             max_reported_speed_kmh=self.filter_max_reported_speed_kmh,
         )
+
+    def motion_settings(self) -> MotionSettings:
+        return MotionSettings(
+            start_speed_kmh=self.motion_start_speed_kmh,
+            start_after_s=self.motion_start_after_s,
+            stop_speed_kmh=self.motion_stop_speed_kmh,
+            stop_after_s=self.motion_stop_after_s,
+            min_trip_dist_m=self.motion_min_trip_m,
+            min_trip_s=self.motion_min_trip_s,
+            reorder_window_s=self.motion_reorder_window_s,
+        )
+
+    def silence_settings(self) -> SilenceSettings:
+        return SilenceSettings(
+            intervals=self.silence_intervals, parked_interval_s=self.silence_parked_interval_s
+        )
+
+    def ingest_spool_file(self) -> Path:
+        return self.ingest_spool_path or self.data_dir / "spool" / f"{self.ingest_client_id}.sqlite"
 
     def require_database_url(self) -> str:
         if not self.database_url:

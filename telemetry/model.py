@@ -45,6 +45,7 @@ class StatusChange:
     device_uid: str
     status: str  # online | offline
     received_ms: int
+    reason: str = "status_topic"  # status_topic (incl. last will) | data | silence
 
 
 @dataclass(frozen=True, slots=True)

@@ -339,8 +339,8 @@ def _step_speed(
 
 # -- JSON form, for the vehicle_motion table ---------------------------------------------------
 
-_SEGMENT_FIELDS = [f for f in Segment.__dataclass_fields__]
-_FIX_FIELDS = [f for f in Fix.__dataclass_fields__]
+_SEGMENT_FIELDS = list(Segment.__dataclass_fields__)
+_FIX_FIELDS = list(Fix.__dataclass_fields__)
 
 
 def _seg_out(s: Segment | None) -> list[Any] | None:

@@ -28,7 +28,13 @@ POSITION_COLUMNS = (
 _STAGING = """CREATE TEMP TABLE IF NOT EXISTS positions_in
     (LIKE positions INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"""
 
-_MOVE = "INSERT INTO positions SELECT * FROM positions_in ON CONFLICT DO NOTHING"
+# RETURNING: the positions that are new rows go on to the detectors, redeliveries do not.
+_MOVE = """INSERT INTO positions SELECT * FROM positions_in ON CONFLICT DO NOTHING
+           RETURNING device_id, ts, seq"""
+
+# A device that sends data is online, whatever its last will or a silence said before.
+_ONLINE_BY_DATA = """UPDATE devices SET status = 'online', status_reason = 'data', status_at = $2
+    WHERE id = ANY($1::int[]) AND status <> 'online' RETURNING id, uid, vehicle_id"""
 
 _LATEST = """
 INSERT INTO latest_vehicle_state AS cur (vehicle_id, device_id, ts, received_at, lat, lon,
@@ -77,14 +83,16 @@ class TelemetryStore:
         positions: list[Position],
         rejections: list[Rejection],
         statuses: list[tuple[StatusChange, DeviceBinding]],
-    ) -> int:
-        """Everything from one batch in one transaction; returns the position rows inserted.
+    ) -> tuple[list[Position], list[tuple[StatusChange, DeviceBinding]]]:
+        """Everything from one batch in one transaction. Returns the positions that became
+        new rows and the devices that came online by sending data.
 
         Raises a DATA_ERRORS exception when a value cannot be stored at all (the caller
         isolates the row); anything else is a connection or server problem worth a retry."""
-        inserted = 0
+        inserted: list[Position] = []
+        online: list[tuple[StatusChange, DeviceBinding]] = []
         days = {local_day(p.ts_ms) for p in positions} - self._days_ready
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.acquire(timeout=10) as conn, conn.transaction():
             if days:
                 # one day at a time: a stray old fix must not create every partition in between
                 await conn.execute(
@@ -98,9 +106,13 @@ class TelemetryStore:
                     records=[position_record(p) for p in positions],
                     columns=POSITION_COLUMNS,
                 )
-                status = await conn.execute(_MOVE)
-                inserted = int(status.split()[-1])
+                new_keys = {(r["device_id"], r["ts"], r["seq"]) for r in await conn.fetch(_MOVE)}
+                inserted = [p for p in positions if (p.device_id, _dt(p.ts_ms), p.seq) in new_keys]
                 await conn.execute(_LATEST)
+                now = datetime.now(UTC)
+                for row in await conn.fetch(_ONLINE_BY_DATA, sorted({p.device_id for p in positions}), now):
+                    change = StatusChange(row["uid"], "online", int(now.timestamp() * 1000), "data")
+                    online.append((change, DeviceBinding(row["id"], row["vehicle_id"], 0)))
             if rejections:
                 await conn.copy_records_to_table(
                     "dead_letters",
@@ -112,12 +124,13 @@ class TelemetryStore:
                 )
             for change, binding in statuses:
                 await conn.execute(
-                    """UPDATE devices SET status = $2, status_at = $3
+                    """UPDATE devices SET status = $2, status_at = $3, status_reason = $4
                        WHERE id = $1 AND (status_at IS NULL OR status_at <= $3)""",
                     binding.device_id,
                     change.status,
                     _dt(change.received_ms),
+                    change.reason,
                 )
         # only now: a rolled-back transaction took its new partitions with it
         self._days_ready |= days
-        return inserted
+        return inserted, online

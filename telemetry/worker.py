@@ -1,11 +1,10 @@
 """The ingest worker: MQTT in, PostgreSQL and Redis out.
 
 Follow one position: paho thread (mqtt_source) -> asyncio queue -> `IngestWorker.run` takes a
-batch -> contract.decode_message -> DeviceRegistry.resolve -> filters.check ->
-TelemetryStore.write (COPY, one
-transaction) -> LivePublisher (Redis hash + channel) -> web/live relays it to the console.
-telemetry.filters sits between resolve and write. A batch whose write fails is retried,
-never dropped; a message that cannot be used becomes a dead letter with its reason.
+batch -> the stages of telemetry.pipeline (decode, resolve, filter, order, persist, detect,
+publish) -> PUBACK once the batch is durable -> web/live relays the Redis message to the
+console. Besides the queue the worker drains its local spool (batches kept while PostgreSQL
+was away) and sweeps for devices gone silent.
 """
 
 from __future__ import annotations
@@ -15,19 +14,23 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
 
 from fleet.config import Settings
 from fleet.db import create_pool
-from telemetry.contract import decode_message
-from telemetry.devices import DeviceBinding, DeviceRegistry
-from telemetry.encode import position_payload
-from telemetry.filters import FilterSettings, VehicleFilterState, check
+from telemetry import silence
+from telemetry.devices import DeviceRegistry
 from telemetry.live import LivePublisher
-from telemetry.model import Position, RawMessage, Rejection, StatusChange
+from telemetry.metrics import IngestMetrics
+from telemetry.model import RawMessage
+from telemetry.motion_tracker import MotionTracker
 from telemetry.mqtt_source import MqttSource
-from telemetry.store import DATA_ERRORS, TelemetryStore
+from telemetry.persistence import DurableWriter
+from telemetry.pipeline import Batch, Pipeline
+from telemetry.spool import Spool
+from telemetry.store import TelemetryStore
 
 log = logging.getLogger(__name__)
 
@@ -36,32 +39,25 @@ class IngestWorker:
     def __init__(
         self,
         *,
-        store: TelemetryStore,
-        registry: DeviceRegistry,
-        live: LivePublisher,
-        topic_root: str,
-        filters: FilterSettings,
+        pipeline: Pipeline,
+        writer: DurableWriter,
         batch_size: int,
         flush_ms: int,
         ack: Callable[[list[RawMessage]], None] = lambda messages: None,
+        stop: asyncio.Event | None = None,
     ) -> None:
         self.queue: asyncio.Queue[RawMessage] = asyncio.Queue()
-        self.stats: Counter[str] = Counter()
-        self._store = store
-        self._registry = registry
-        self._live = live
-        self._root = topic_root
-        self._filters = filters
-        self._filter_states: dict[int, VehicleFilterState] = {}
+        self.pipeline = pipeline
+        self.stats = pipeline.stats
+        self._writer = writer
         self._batch_size = batch_size
         self._linger_s = flush_ms / 1000
         self._ack = ack
-        self._stop = asyncio.Event()
+        self._stop = stop or asyncio.Event()
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Consume until `stop` is set (the batch in hand is finished first)."""
-        self._stop = stop
-        while not stop.is_set():
+    async def run(self) -> None:
+        """Consume until stopped (the batch in hand is finished first)."""
+        while not self._stop.is_set():
             batch = await self._next_batch()
             if batch:
                 await self.process(batch)
@@ -96,146 +92,148 @@ class IngestWorker:
                 break
         return batch
 
-    async def process(self, messages: list[RawMessage]) -> None:
-        positions: list[Position] = []
-        changes: list[StatusChange] = []
-        rejections: list[Rejection] = []
-        for msg in messages:
-            got, status, rejected = decode_message(msg, self._root)
-            positions += got
-            changes += status
-            rejections += rejected
-        positions, unknown = await self._registry.resolve(positions)
-        statuses, unknown_status = await self._registry.resolve_status(changes)
-        rejections += unknown + unknown_status
-        positions, filtered = self._filter(positions)
-        rejections += filtered
-        written = await self._write_durably(positions, rejections, statuses)
-        if written is None:
-            return  # stopped while the database was away: unacked, the broker redelivers
-        inserted, positions, rejections = written
-        self._ack(messages)
-        self.stats["messages"] += len(messages)
-        self.stats["positions_accepted"] += len(positions)
-        self.stats["positions_inserted"] += inserted
-        self.stats["duplicates"] += len(positions) - inserted
-        self.stats["status_changes"] += len(statuses)
-        self.stats["batches"] += 1
-        for rejection in rejections:
-            self.stats[f"rejected.{rejection.reason}"] += 1
-        try:
-            await self._live.publish_positions(positions)
-            await self._live.publish_status(statuses)
-        except Exception:  # the data is stored; the console catches up on the next batch
-            self.stats["publish_errors"] += 1
-            log.exception("publishing to Redis failed")
-
-    def _filter(self, positions: list[Position]) -> tuple[list[Position], list[Rejection]]:
-        """Apply the filters per vehicle in device-time order; refused ones become dead
-        letters, except duplicates, whose original is stored already (counted only)."""
-        kept: list[Position] = []
-        rejections: list[Rejection] = []
-        now_ms = int(time.time() * 1000)
-        for pos in sorted(positions, key=lambda p: (p.vehicle_id, p.ts_ms)):
-            state = self._filter_states.setdefault(pos.vehicle_id, VehicleFilterState())
-            refused = check(pos, state, self._filters, now_ms)
-            if refused is None:
-                kept.append(pos)
-                continue
-            reason, detail = refused
-            if reason == "duplicate":
-                self.stats["filtered.duplicate"] += 1
-                continue
-            rejections.append(self._rejection(pos, reason, detail))
-        return kept, rejections
-
-    def _rejection(self, pos: Position, reason: str, detail: str) -> Rejection:
-        topic = f"{self._root}/devices/{pos.device_uid}/telemetry"
-        return Rejection(topic, position_payload(pos), reason, detail, pos.received_ms, pos.device_uid)
-
-    async def _write_durably(
-        self,
-        positions: list[Position],
-        rejections: list[Rejection],
-        statuses: list[tuple[StatusChange, DeviceBinding]],
-    ) -> tuple[int, list[Position], list[Rejection]] | None:
-        """Write, retrying while the database is away; a row PostgreSQL refuses by its value
-        is found by halving the batch and becomes a `store_error` dead letter. Returns
-        (inserted, positions stored, rejections stored), or None if stopped before it could."""
-        try:
-            inserted = await self._write_with_retry(positions, rejections, statuses)
-        except DATA_ERRORS as exc:
-            if len(positions) <= 1:
-                refused = [self._rejection(p, "store_error", repr(exc)[:300]) for p in positions]
-                inserted = await self._write_with_retry([], rejections + refused, statuses)
-                return None if inserted is None else (0, [], rejections + refused)
-            half = len(positions) // 2
-            first = await self._write_durably(positions[:half], rejections, statuses)
-            second = await self._write_durably(positions[half:], [], [])
-            if first is None or second is None:
-                return None
-            return first[0] + second[0], first[1] + second[1], first[2] + second[2]
-        return None if inserted is None else (inserted, positions, rejections)
-
-    async def _write_with_retry(
-        self,
-        positions: list[Position],
-        rejections: list[Rejection],
-        statuses: list[tuple[StatusChange, DeviceBinding]],
-    ) -> int | None:
+    async def process(self, messages: list[RawMessage]) -> Batch:
+        """Run the pipeline; acknowledge once the batch is durable. A batch that could not be
+        made durable (PostgreSQL away, no spool) is retried until it is, or the worker stops
+        (then it stays unacknowledged and the broker redelivers it)."""
         delay_s = 0.5
         while True:
-            try:
-                return await self._store.write(positions, rejections, statuses)
-            except DATA_ERRORS:
-                raise
-            except Exception as exc:  # connection lost, server restarting: the batch waits
-                self.stats["write_retries"] += 1
-                log.warning("database write failed (%r); retrying in %.1f s", exc, delay_s)
+            batch = await self.pipeline.run(Batch(messages))
+            if batch.durable:
+                self._ack(messages)
+                self.stats["messages"] += len(messages)
+                self.stats["positions_accepted"] += len(batch.positions)
+                self.stats["positions_inserted"] += len(batch.inserted)
+                self.stats["duplicates"] += len(batch.positions) - len(batch.inserted)
+                self.stats["status_changes"] += len(batch.statuses)
+                self.stats["batches"] += 1
+                for rejection in batch.rejections:
+                    self.stats[f"rejected.{rejection.reason}"] += 1
+                return batch
             if self._stop.is_set():
-                return None
+                return batch
             await asyncio.sleep(delay_s)
             delay_s = min(delay_s * 2, 10.0)
 
+    async def drain_spool(self, spool: Spool, probe: Callable[[], object]) -> None:
+        """Feed spooled batches through the pipeline once PostgreSQL answers again, oldest
+        first; each is deleted from the spool only after it is stored."""
+        while not self._stop.is_set():
+            if not self._writer.database_down and spool.depth == 0:
+                await asyncio.sleep(0.5)
+                continue
+            try:
+                await probe()
+            except Exception:
+                await asyncio.sleep(1.0)
+                continue
+            rows = await asyncio.to_thread(spool.peek, self._batch_size)
+            if not rows:
+                self._writer.database_down = False
+                log.info("spool drained; writing to PostgreSQL directly again")
+                continue
+            batch = Batch([msg for _, msg in rows], from_spool=True)
+            batch = await self.pipeline.run(batch)
+            if batch.durable:
+                await asyncio.to_thread(spool.delete_through, rows[-1][0])
+                self.stats["unspooled"] += len(rows)
+            else:
+                await asyncio.sleep(1.0)
 
-def telemetry_topics(root: str) -> list[str]:
-    return [f"{root}/devices/+/telemetry", f"{root}/devices/+/status"]
+    async def sweep_silence(self, pool, settings: silence.SilenceSettings, live: LivePublisher) -> None:  # noqa: ANN001
+        """Every few seconds: devices silent for longer than expected go offline."""
+        while not self._stop.is_set():
+            try:
+                await asyncio.wait_for(self._stop.wait(), timeout=settings.sweep_every_s)
+                return
+            except TimeoutError:
+                pass
+            try:
+                changes = await silence.sweep(pool, settings, datetime.now(UTC))
+                if changes:
+                    self.stats["silent_offline"] += len(changes)
+                    await live.publish_status(changes)
+            except Exception as exc:  # PostgreSQL or Redis away: next round
+                log.warning("silence sweep failed: %r", exc)
+
+
+def telemetry_topics(root: str, shared_group: str = "") -> list[str]:
+    """With a shared group, workers share one subscription: the broker hands each message to
+    one of them (MQTT 5 shared subscriptions, also understood by Mosquitto on 3.1.1)."""
+    topics = [f"{root}/devices/+/telemetry", f"{root}/devices/+/status"]
+    return [f"$share/{shared_group}/{t}" for t in topics] if shared_group else topics
 
 
 async def run_ingest(settings: Settings, stop: asyncio.Event | None = None) -> Counter[str]:
-    """The worker's composition root: pool, Redis, registry, MQTT; runs until `stop`."""
+    """The worker's composition root: pool, Redis, registry, spool, MQTT; runs until `stop`."""
     database_url, redis_url, mqtt_url = settings.require_urls()
     stop = stop or asyncio.Event()
     pool = await create_pool(database_url, min_size=1, max_size=4)
     # short timeouts: a Redis that hangs must not hold up durable ingest for long
     redis_client = aioredis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
+    metrics = IngestMetrics()
+    stats: Counter[str] = Counter()
     store = TelemetryStore(pool)
     registry = DeviceRegistry(store.load_devices, topic_root=settings.mqtt_topic_root)
     await registry.load()
     live = LivePublisher(redis_client, settings.redis_prefix)
     await live.load_latest()
-    source = MqttSource(mqtt_url, settings.ingest_client_id, telemetry_topics(settings.mqtt_topic_root))
-    worker = IngestWorker(
-        store=store,
-        registry=registry,
-        live=live,
+    spool = Spool(settings.ingest_spool_file()) if settings.ingest_spool else None
+    writer = DurableWriter(store, spool, metrics, stats, stop, settings.mqtt_topic_root)
+    writer.database_down = spool is not None and spool.depth > 0
+    pipeline = Pipeline(
         topic_root=settings.mqtt_topic_root,
+        registry=registry,
         filters=settings.filter_settings(),
+        writer=writer,
+        motion=MotionTracker(pool, settings.motion_settings(), stats) if settings.ingest_motion else None,
+        live=live,
+        metrics=metrics,
+        stats=stats,
+    )
+    source = MqttSource(
+        mqtt_url,
+        settings.ingest_client_id,
+        telemetry_topics(settings.mqtt_topic_root, settings.ingest_shared_group),
+    )
+    worker = IngestWorker(
+        pipeline=pipeline,
+        writer=writer,
         batch_size=settings.ingest_batch_size,
         flush_ms=settings.ingest_flush_ms,
         ack=source.ack,
+        stop=stop,
     )
+    metrics.watch(worker.queue.qsize, lambda: spool.depth if spool else 0)
+    server = None
+    if settings.ingest_metrics_port:
+        try:
+            server, _ = metrics.serve(settings.ingest_metrics_host, settings.ingest_metrics_port)
+            log.info("metrics at http://%s:%d/metrics", settings.ingest_metrics_host, server.server_port)
+        except OSError as exc:  # another worker on this host has the port: ingest goes on
+            log.warning("metrics port %d unavailable (%s); /metrics off", settings.ingest_metrics_port, exc)
     source.start(asyncio.get_running_loop(), worker.queue)
-    reporter = asyncio.create_task(_report_stats(worker, stop))
+    helpers = [
+        asyncio.create_task(_report_stats(worker, stop)),
+        asyncio.create_task(worker.sweep_silence(pool, settings.silence_settings(), live)),
+    ]
+    if spool is not None:
+        helpers.append(asyncio.create_task(worker.drain_spool(spool, lambda: pool.fetchval("SELECT 1"))))
     try:
-        await worker.run(stop)
+        await worker.run()
         # stop delivery, let what paho already handed over reach the queue, finish it, ack it
         source.unsubscribe()
         await asyncio.sleep(0.3)
         await worker.drain()
     finally:
         await asyncio.to_thread(source.stop)
-        reporter.cancel()
+        for task in helpers:
+            task.cancel()
+        await asyncio.gather(*helpers, return_exceptions=True)
+        if server is not None:
+            server.shutdown()
+        if spool is not None:
+            spool.close()
         await redis_client.aclose()
         await pool.close()
         log.info("ingest stopped: %s", dict(worker.stats))

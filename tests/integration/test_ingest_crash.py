@@ -64,8 +64,13 @@ async def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(
             uid = DEVICE_UIDS[seq % 2]
             body = {"ts": start_ms + seq * 1000, "lat": 30.0 + seq * 1e-5, "lon": 114.3, "seq": seq}
             pub.publish(f"{root}/devices/{uid}/telemetry", orjson.dumps(body), qos=1)
-            if seq % 100 == 99:
-                await asyncio.sleep(0.02)  # a steady stream, not one burst
+            if seq % 100 == 99 and worker.poll() is None:
+                # a steady stream, not one burst: keep the broker's queue for the worker under
+                # Mosquitto's default limit (1000, with the WHILE_DOWN ones), beyond which it drops QoS 1
+                async def caught_up(seq: int = seq) -> bool:
+                    return seq + 1 - await db_conn.fetchval("SELECT count(*) FROM positions") < 300
+
+                await wait_until(caught_up, timeout_s=30, interval_s=0.02)
             if seq == KILL_AT:
                 killed_at = await db_conn.fetchval("SELECT count(*) FROM positions")
                 worker.send_signal(signal.SIGKILL)

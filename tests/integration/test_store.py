@@ -28,8 +28,11 @@ async def test_copy_round_trip_is_exact_and_idempotent(migrated_db_url, db_conn)
     pool = await create_pool(migrated_db_url)
     try:
         store = TelemetryStore(pool)
-        assert await store.write(positions, [], []) == 3
-        assert await store.write(positions, [], []) == 0  # redelivery: nothing new
+        inserted, online = await store.write(positions, [], [])
+        assert inserted == positions
+        assert [(c.status, c.reason) for c, _ in online] == [("online", "data")]  # data: online
+        inserted, online = await store.write(positions, [], [])
+        assert inserted == [] and online == []  # redelivery: nothing new, no status change
         rows = await db_conn.fetch("SELECT * FROM positions ORDER BY ts DESC")
         assert len(rows) == 3
         first = next(r for r in rows if r["seq"] == 1234)

@@ -348,7 +348,7 @@ async def test_track_is_ordered_with_its_distance(client, db):
     ("params", "fragment"),
     [
         ({"from": "2026-11-20T10:00:00+08:00", "to": "2026-11-20T09:00:00+08:00"}, "later"),
-        ({"from": "2026-11-01T00:00:00+08:00", "to": "2026-11-20T00:00:00+08:00"}, "7 days"),
+        ({"from": "2026-10-01T00:00:00+08:00", "to": "2026-11-20T00:00:00+08:00"}, "31 days"),
         ({"from": "yesterday"}, "from"),
     ],
 )
@@ -468,4 +468,4 @@ def test_track_window_rules():
     with pytest.raises(TrackWindowError):
         resolve_window(now, now, now)
     with pytest.raises(TrackWindowError):
-        resolve_window(now - timedelta(days=7, seconds=1), now, now)
+        resolve_window(now - timedelta(days=31, seconds=1), now, now)

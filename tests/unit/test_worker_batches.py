@@ -3,12 +3,18 @@ value is isolated as a dead letter, the rest is stored, and messages are acked o
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
+
 import asyncpg
 import orjson
 
 from telemetry.devices import DeviceBinding, DeviceRegistry
 from telemetry.filters import FilterSettings
+from telemetry.metrics import IngestMetrics
 from telemetry.model import RawMessage
+from telemetry.persistence import DurableWriter
+from telemetry.pipeline import Pipeline
 from telemetry.worker import IngestWorker
 
 NOW_MS = 1_795_392_000_000
@@ -30,7 +36,7 @@ class PickyStore:
             raise asyncpg.DataError("value out of range")
         self.stored += positions
         self.letters += rejections
-        return len(positions)
+        return positions, []
 
 
 class NullLive:
@@ -50,13 +56,20 @@ def message(seq: int, mid: int) -> RawMessage:
     return RawMessage("fleet/v1/devices/d1/telemetry", orjson.dumps(body), NOW_MS, mid=mid, qos=1)
 
 
-async def make_worker(store):
+async def make_worker(store, spool=None):
     registry = DeviceRegistry(devices, topic_root="fleet/v1")
     await registry.load()
     acked: list[int] = []
+    stats: Counter[str] = Counter()
+    metrics = IngestMetrics()
+    stop = asyncio.Event()
+    writer = DurableWriter(store, spool, metrics, stats, stop, "fleet/v1")
+    pipeline = Pipeline(
+        topic_root="fleet/v1", registry=registry, filters=FilterSettings(max_age_s=None),
+        writer=writer, motion=None, live=NullLive(), metrics=metrics, stats=stats,
+    )
     worker = IngestWorker(
-        store=store, registry=registry, live=NullLive(), topic_root="fleet/v1",
-        filters=FilterSettings(max_age_s=None), batch_size=100, flush_ms=0,
+        pipeline=pipeline, writer=writer, batch_size=100, flush_ms=0, stop=stop,
         ack=lambda messages: acked.extend(m.mid for m in messages),
     )
     return worker, acked
@@ -80,3 +93,33 @@ async def test_messages_are_acked_only_after_the_write_succeeds():
     assert [p.seq for p in store.stored] == [1]
     assert acked == [101]
     assert worker.stats["write_retries"] == 2
+
+
+async def test_with_a_spool_an_outage_spools_and_acks_then_drains(tmp_path):
+    from telemetry.spool import Spool
+
+    store = PickyStore()
+    store.failures_left = 1
+    spool = Spool(tmp_path / "spool.sqlite")
+    worker, acked = await make_worker(store, spool)
+    await worker.process([message(1, mid=201), message(2, mid=202)])
+    assert store.stored == [] and acked == [201, 202]  # durable on local disk: acknowledged
+    assert spool.depth == 2
+    await worker.process([message(3, mid=203)])  # behind the spooled ones, in order
+    assert spool.depth == 3 and store.stored == []
+
+    async def probe():
+        return 1
+
+    drain = asyncio.create_task(worker.drain_spool(spool, probe))
+    for _ in range(100):
+        if spool.depth == 0 and len(store.stored) == 3:
+            break
+        await asyncio.sleep(0.05)
+    worker._stop.set()
+    await drain
+    assert sorted(p.seq for p in store.stored) == [1, 2, 3]
+    assert spool.depth == 0 and worker.stats["unspooled"] == 3
+    # a spool reopened after a restart is empty: nothing is replayed twice
+    spool.close()
+    assert Spool(tmp_path / "spool.sqlite").depth == 0

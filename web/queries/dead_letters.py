@@ -15,7 +15,9 @@ async def dead_letter_page(
            FROM dead_letters
            WHERE ($1::text IS NULL OR reason = $1) AND ($2::bigint IS NULL OR id < $2)
            ORDER BY id DESC LIMIT $3""",
-        reason, before_id, limit,
+        reason,
+        before_id,
+        limit,
     )
 
 

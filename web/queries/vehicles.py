@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import asyncpg
 
 # The scope test: the owner org lies in the subtree of the user's scope root.
@@ -79,23 +77,3 @@ async def vehicle_in_scope(
     WHERE {_IN_SCOPE} AND v.id = $2
     """
     return await pool.fetchrow(sql, scope_root_id, vehicle_id)
-
-
-async def track_points(
-    pool: asyncpg.Pool, vehicle_id: int, from_ts: datetime, to_ts: datetime, *, limit: int
-) -> list[asyncpg.Record]:
-    """Fixes of one vehicle in [from_ts, to_ts] in device-time order (at most `limit`)."""
-    return await pool.fetch(
-        """
-        SELECT (extract(epoch FROM ts) * 1000)::bigint AS ts_ms, lat, lon, speed_kmh,
-               heading_deg, acc
-        FROM positions
-        WHERE vehicle_id = $1 AND ts >= $2 AND ts <= $3 AND fix
-        ORDER BY ts
-        LIMIT $4
-        """,
-        vehicle_id,
-        from_ts,
-        to_ts,
-        limit,
-    )

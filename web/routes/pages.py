@@ -1,4 +1,5 @@
-"""The HTML pages: login and the live console (plain HTML + JS modules under web/static)."""
+"""The HTML pages: login, the live console and the admins' dead letters (plain HTML + JS modules
+under web/static)."""
 
 from __future__ import annotations
 
@@ -65,6 +66,15 @@ async def console_page(user: OptionalUser, settings: SettingsDep) -> Response:
     if user is None:
         return RedirectResponse("/login", status_code=303)
     return _html("console.html", settings.tile_url)
+
+
+@router.get("/admin/dead-letters")
+async def dead_letters_page(user: OptionalUser, settings: SettingsDep) -> Response:
+    if user is None:
+        return RedirectResponse("/login", status_code=303)
+    if "admin" not in user.roles:
+        return RedirectResponse("/console", status_code=303)
+    return _html("admin_dead_letters.html", settings.tile_url)
 
 
 @router.get("/favicon.ico")

@@ -10,16 +10,17 @@ from fastapi import APIRouter, Path, Query
 
 from web.deps import ResourcesDep, SettingsDep, VehicleUser
 from web.errors import ApiError
-from web.queries.vehicles import track_points
+from web.queries.tracks import load_stops, load_track, load_trips
 from web.schemas.common import error_responses
 from web.schemas.vehicles import (
     Source,
     TrackRead,
+    VehicleDayRead,
     VehicleDetailRead,
     VehiclePage,
     VehicleStatus,
 )
-from web.tracks import TrackWindowError, polyline_length_m, resolve_window
+from web.tracks import TrackWindowError, day_totals, epoch_ms, local_day, resolve_window
 from web.vehicle_state import STATUSES
 from web.vehicle_views import list_vehicle_items, vehicle_detail
 
@@ -28,7 +29,8 @@ VehicleId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Vehicle id")]
 
 router = APIRouter(prefix="/api/v1/vehicles", tags=["vehicles"])
 
-MAX_TRACK_POINTS = 100_000
+DEFAULT_MAX_POINTS = 2000
+MAX_POINTS_LIMIT = 20_000
 _ERRORS = error_responses(401, 403, 422)
 
 
@@ -89,12 +91,20 @@ async def get_track(
     resources: ResourcesDep,
     settings: SettingsDep,
     from_ts: Annotated[
-        datetime | None, Query(alias="from", description="ISO 8601; default: to − 1 h")
+        datetime | None,
+        Query(
+            alias="from",
+            description="ISO 8601; without an offset, Asia/Shanghai; default: to − 1 h",
+        ),
     ] = None,
     to_ts: Annotated[
         datetime | None, Query(alias="to", description="ISO 8601; default: now")
     ] = None,
+    max_points: Annotated[
+        int, Query(ge=2, le=MAX_POINTS_LIMIT, description="Point budget of the simplified track")
+    ] = DEFAULT_MAX_POINTS,
 ) -> dict:
+    """Positions, trips and stops over a window of at most 31 days (轨迹回放)."""
     try:
         start, end = resolve_window(from_ts, to_ts, datetime.now(UTC))
     except TrackWindowError as exc:
@@ -106,14 +116,45 @@ async def get_track(
             "The track of a confidential (机要) vehicle is restricted.",
             code="position_restricted",
         )
-    rows = await track_points(resources.pool, vehicle_id, start, end, limit=MAX_TRACK_POINTS + 1)
-    truncated = len(rows) > MAX_TRACK_POINTS
-    points = [dict(row) for row in rows[:MAX_TRACK_POINTS]]
+    track = await load_track(resources.pool, vehicle_id, start, end, max_points)
     return {
         "vehicle_id": vehicle_id,
-        "from_ms": int(start.timestamp() * 1000),
-        "to_ms": int(end.timestamp() * 1000),
-        "points": points,
-        "distance_m": round(polyline_length_m((p["lat"], p["lon"]) for p in points), 1),
-        "truncated": truncated,
+        "from_ms": epoch_ms(start),
+        "to_ms": epoch_ms(end),
+        "max_points": max_points,
+        **track,
+    }
+
+
+def _without_coordinates(segment: dict) -> dict:
+    hidden = ("lat", "lon", "start_lat", "start_lon", "end_lat", "end_lon")
+    return {**segment, **{name: None for name in hidden if name in segment}}
+
+
+@router.get(
+    "/{vehicle_id}/today", response_model=VehicleDayRead, responses=error_responses(401, 403, 404)
+)
+async def get_today(
+    vehicle_id: VehicleId, user: VehicleUser, resources: ResourcesDep, settings: SettingsDep
+) -> dict:
+    """Today's (Asia/Shanghai) trips and stops, distance and driving time (今日行程)."""
+    item = await _vehicle_or_404(resources, settings, user, vehicle_id)
+    start, end = local_day(datetime.now(UTC))
+    from_ms, to_ms = epoch_ms(start), epoch_ms(end)
+    trips = await load_trips(resources.pool, vehicle_id, start, end)
+    stops = await load_stops(resources.pool, vehicle_id, start, end)
+    if item["position_withheld"]:
+        # Times and distances stay visible, as the status does; places do not.
+        trips = [_without_coordinates(trip) for trip in trips]
+        stops = [_without_coordinates(stop) for stop in stops]
+    return {
+        "vehicle_id": vehicle_id,
+        "day": start.date().isoformat(),
+        "from_ms": from_ms,
+        "to_ms": to_ms,
+        "position_withheld": item["position_withheld"],
+        "trips": trips,
+        "stops": stops,
+        "trip_count": len(trips),
+        **day_totals(trips, from_ms, to_ms),
     }

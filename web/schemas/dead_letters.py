@@ -4,6 +4,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from web.dead_letter_kinds import DeadLetterKind
+
 
 class DeadLetterRead(BaseModel):
     id: int
@@ -18,6 +20,10 @@ class DeadLetterRead(BaseModel):
 
 class DeadLetterReasonCount(BaseModel):
     reason: str
+    kind: DeadLetterKind = Field(
+        description="contract (the message broke the device contract), filter (a position "
+        "refused by a filter), store (PostgreSQL refused the row), other"
+    )
     count: int
     last_at: datetime
 
@@ -25,4 +31,8 @@ class DeadLetterReasonCount(BaseModel):
 class DeadLetterPage(BaseModel):
     items: list[DeadLetterRead]
     next_before_id: int | None = Field(description="Pass as before_id for the next (older) page")
-    counts: list[DeadLetterReasonCount] = Field(description="Per reason over the last `hours`")
+    counts_since: datetime = Field(description="Start of the counts' window")
+    counts: list[DeadLetterReasonCount] = Field(
+        description="Per reason since counts_since (`since`, or the last `hours`)"
+    )
+    total: int = Field(description="All dead letters since counts_since")

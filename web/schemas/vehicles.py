@@ -82,7 +82,7 @@ class VehicleDetailRead(VehicleRead):
 
 
 class TrackPoint(BaseModel):
-    ts_ms: int
+    ts_ms: int = Field(description="Device time, epoch milliseconds")
     lat: float
     lon: float
     speed_kmh: float | None
@@ -90,10 +90,76 @@ class TrackPoint(BaseModel):
     acc: bool | None
 
 
+class SegmentRead(BaseModel):
+    """A trip (行程) or a stop (停车): times in epoch ms; an open one is still going on."""
+
+    start_ms: int
+    end_ms: int | None = Field(description="Null while the segment is open")
+    open: bool = Field(description="True for the current segment (no end yet)")
+    duration_s: int = Field(description="So far, for an open segment")
+    clip_start_ms: int = Field(description="Where the part inside the requested window starts")
+    clip_end_ms: int = Field(description="Where the part inside the requested window ends")
+    clipped_start: bool = Field(description="True when the segment started before the window")
+    clipped_end: bool = Field(description="True when the segment ends after the window")
+
+
+class TripRead(SegmentRead):
+    start_lat: float | None = Field(description="Null when the position is withheld (机要)")
+    start_lon: float | None
+    end_lat: float | None = Field(description="The last fix so far while open")
+    end_lon: float | None
+    dist_m: float = Field(description="Along the fixes (GNSS)")
+    max_speed_kmh: float
+    mean_speed_kmh: float
+    odo_start_km: float | None
+    odo_end_km: float | None
+    odo_source: Literal["device", "gnss"]
+    detected_by: Literal["acc", "speed"]
+    position_count: int
+
+
+class StopRead(SegmentRead):
+    lat: float | None = Field(description="Null when the position is withheld (机要)")
+    lon: float | None
+
+
 class TrackRead(BaseModel):
     vehicle_id: int
     from_ms: int
     to_ms: int
-    points: list[TrackPoint]
-    distance_m: float
-    truncated: bool = Field(description="True when the window held more points than returned")
+    max_points: int = Field(description="The point budget asked for")
+    points: list[TrackPoint] = Field(
+        description="Fixes in device-time order, simplified to the budget (Douglas–Peucker); "
+        "trip and stop boundaries are always kept"
+    )
+    trips: list[TripRead] = Field(description="Trips overlapping the window, oldest first")
+    stops: list[StopRead] = Field(description="Stops overlapping the window, oldest first")
+    raw_point_count: int = Field(description="Fixes stored for the window")
+    point_count: int = Field(description="Fixes returned in `points`")
+    simplify_tolerance_m: float = Field(
+        description="Every dropped fix lies within this distance of the returned line; "
+        "0 when nothing was simplified"
+    )
+    sample_stride: int = Field(
+        description="1, or k when the window held so many fixes that every k-th (plus the "
+        "boundaries) was simplified"
+    )
+    truncated: bool = Field(description="True when the fixes were sampled (sample_stride > 1)")
+    distance_m: float = Field(description="Length of the fixes considered, along great circles")
+
+
+class VehicleDayRead(BaseModel):
+    """One vehicle's Asia/Shanghai day so far: its trips and stops, distance and driving time."""
+
+    vehicle_id: int
+    day: str = Field(description="YYYY-MM-DD, Asia/Shanghai")
+    from_ms: int
+    to_ms: int
+    position_withheld: bool = Field(description="Coordinates are null for a 机要 vehicle")
+    trips: list[TripRead]
+    stops: list[StopRead]
+    trip_count: int
+    distance_m: float = Field(
+        description="Driven today; a trip crossing midnight counts with its share of time"
+    )
+    driving_s: int = Field(description="Time in trips today")

@@ -7,6 +7,7 @@ import { applyI18n, localName, onLangChange, t, toggleLang } from "./i18n.js";
 import { VehicleList } from "./list.js";
 import { LiveConnection } from "./live.js";
 import { FleetMap } from "./map.js";
+import { Playback } from "./playback.js";
 import { STATUSES } from "./status.js";
 import { VehicleStore } from "./store.js";
 
@@ -18,6 +19,7 @@ const store = new VehicleStore();
 let fleetMap = null;
 let list = null;
 let details = null;
+let playback = null;
 let connection = null;
 let firstSnapshot = true;
 let me = null;
@@ -162,9 +164,23 @@ function onConnectionState(state, { seconds } = {}) {
   if (state === "offline" && !store.loaded) list.showMessage("list.forbidden");
 }
 
+function openPlayback(item, range = null) {
+  fleetMap.clearTrack();
+  document.querySelector(".map-wrap").classList.add("playback-on");
+  playback.open(item, range);
+}
+
+function closePlayback() {
+  if (!playback.isOpen) return;
+  playback.close();
+  document.querySelector(".map-wrap").classList.remove("playback-on");
+  if (details.vehicleId != null) details.loadTrack(details.trackHours);
+}
+
 function select(id) {
   const item = store.get(id);
   if (!item) return;
+  closePlayback();
   list.select(id);
   fleetMap.select(item);
   fleetMap.clearTrack();
@@ -172,6 +188,7 @@ function select(id) {
 }
 
 function closeDetails() {
+  closePlayback();
   details.hide();
   list.select(null);
   fleetMap.select(null);
@@ -188,12 +205,15 @@ function wireControls() {
     window.location.assign("/login");
   });
   document.addEventListener("keydown", (e) => {
-    if (e.key === "Escape" && details.vehicleId != null) closeDetails();
+    if (e.key !== "Escape") return;
+    if (playback.isOpen) closePlayback();
+    else if (details.vehicleId != null) closeDetails();
   });
 }
 
 function showUser() {
   $("user-name").textContent = me.display_name;
+  $("admin-link").classList.toggle("hidden", !me.roles.includes("admin"));
   $("scope-name").textContent = localName(me.scope_org);
 }
 
@@ -206,6 +226,7 @@ onLangChange(() => {
   fleetMap.relabel();
   showUser();
   if (details.vehicleId != null) details.render(nowMs);
+  playback.relabel();
   onConnectionState(connection.state);
 });
 
@@ -226,7 +247,12 @@ async function boot() {
   list = new VehicleList($("vehicle-list"), $("list-count"), { onSelect: select });
   details = new DetailsPanel($("details-panel"), {
     onClose: closeDetails,
-    onTrack: (points) => fleetMap.drawTrack(points),
+    // While playback shows a longer track, the recent one stays off the map.
+    onTrack: (points) => (playback.isOpen ? null : fleetMap.drawTrack(points)),
+    onPlayback: openPlayback,
+  });
+  playback = new Playback($("playback-panel"), fleetMap.map, fleetMap.trackRenderer, {
+    onClose: closePlayback,
   });
   wireControls();
   connection = new LiveConnection({ onMessage: onLiveMessage, onState: onConnectionState });
@@ -253,6 +279,7 @@ window.__console = {
   markerLatLng: (id) => fleetMap?.markerLatLng(id) ?? null,
   movingIds: () => [...store.all()].filter((item) => item.status === "moving").map((item) => item.id),
   reveal: (id) => fleetMap?.reveal(id) ?? false,
+  playback: () => playback?.snapshot() ?? null,
 };
 
 boot();

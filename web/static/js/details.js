@@ -1,8 +1,9 @@
-// The details panel of the selected vehicle: identity, live state, and its recent track.
+// The details panel of the selected vehicle: identity, live state, today's trips and its
+// recent track, with the way into track playback.
 import { api } from "./api.js";
 import { escapeHtml } from "./dom.js";
 import {
-  formatAge, formatDateTime, formatHeading, formatNumber, formatSpeed,
+  formatAge, formatDateTime, formatDuration, formatHeading, formatNumber, formatSpeed, formatTime,
 } from "./format.js";
 import { localName, t } from "./i18n.js";
 
@@ -13,10 +14,13 @@ function row(labelKey, value, testid) {
 }
 
 export class DetailsPanel {
-  constructor(root, { onClose, onTrack }) {
+  constructor(root, { onClose, onTrack, onPlayback }) {
     this.root = root;
     this.onClose = onClose;
     this.onTrack = onTrack;
+    this.onPlayback = onPlayback;
+    this.today = null;
+    this.todayState = "idle";
     this.detail = null;
     this.item = null;
     this.trackHours = 1;
@@ -27,6 +31,14 @@ export class DetailsPanel {
       if (event.target.closest("[data-action=close]")) this.onClose();
       const hours = event.target.closest("[data-hours]");
       if (hours) this.loadTrack(Number(hours.dataset.hours));
+      if (event.target.closest("[data-action=playback]") && this.item) this.onPlayback(this.item);
+      const trip = event.target.closest("[data-trip-start]");
+      if (trip && this.item) {
+        const fromMs = Number(trip.dataset.tripStart);
+        const toMs = Number(trip.dataset.tripEnd);
+        // A minute either side, so the trip's ends are inside the range.
+        this.onPlayback(this.item, { fromMs: fromMs - 60_000, toMs: toMs + 60_000 });
+      }
     });
   }
 
@@ -40,8 +52,11 @@ export class DetailsPanel {
     this.detail = null;
     this.track = null;
     this.trackHours = 1;
+    this.today = null;
+    this.todayState = "loading";
     this.root.classList.remove("hidden");
     this.render();
+    this.loadToday(seq);
     try {
       const detail = await api(`/api/v1/vehicles/${item.id}`);
       if (seq !== this.requestSeq) return;
@@ -52,6 +67,22 @@ export class DetailsPanel {
       this.root.querySelector(".details-static").textContent = t("details.error", { message: err.message });
     }
     await this.loadTrack(1);
+  }
+
+  async loadToday(seq = this.requestSeq) {
+    const item = this.item;
+    if (!item) return;
+    try {
+      const today = await api(`/api/v1/vehicles/${item.id}/today`);
+      if (seq !== this.requestSeq) return;
+      this.today = today;
+      this.todayState = "loaded";
+    } catch (err) {
+      if (seq !== this.requestSeq) return;
+      this.todayState = "error";
+      this.todayError = err.message;
+    }
+    this.renderToday();
   }
 
   hide() {
@@ -121,11 +152,55 @@ export class DetailsPanel {
       </header>
       <div class="details-body">
         <dl class="kv details-live"></dl>
+        <section class="details-today" data-testid="details-today"></section>
         <dl class="kv details-static">${this.staticRows(d)}</dl>
         <section class="details-track" data-testid="details-track"></section>
       </div>`;
     this.renderLive(nowMs);
+    this.renderToday();
     this.renderTrack();
+  }
+
+  renderToday() {
+    const box = this.root.querySelector(".details-today");
+    if (!box) return;
+    const withheld = this.item?.position_withheld;
+    const playback = `<button type="button" class="btn btn-playback" data-action="playback"
+        data-testid="playback-open"${withheld ? " disabled" : ""}
+        title="${escapeHtml(withheld ? t("details.withheld") : t("playback.open"))}">
+        <span class="pb-play-icon" aria-hidden="true"></span>${escapeHtml(t("playback.open"))}</button>`;
+    const head = `<div class="track-head"><span>${escapeHtml(t("details.today"))}</span>${playback}</div>`;
+    const today = this.today;
+    if (this.todayState !== "loaded" || !today) {
+      const text = this.todayState === "error"
+        ? t("details.error", { message: this.todayError })
+        : t("details.today_loading");
+      box.dataset.state = this.todayState;
+      box.innerHTML = `${head}<div class="track-summary">${escapeHtml(text)}</div>`;
+      return;
+    }
+    box.dataset.state = "loaded";
+    const stats = [
+      ["details.today_trips", t("details.today_trips_value", { n: today.trip_count }), "today-trips"],
+      ["details.today_distance", `${formatNumber(today.distance_m / 1000, 1)} km`, "today-distance"],
+      ["details.today_driving", formatDuration(today.driving_s), "today-driving"],
+      ["details.today_stops", formatNumber(today.stops.length), "today-stops"],
+    ].map(([key, value, testid]) => `<div class="stat"><span class="stat-value num" data-testid="${testid}">${escapeHtml(value)}</span>
+        <span class="stat-label">${escapeHtml(t(key))}</span></div>`).join("");
+    const trips = today.trips.map((trip) => {
+      const to = trip.open ? t("details.trip_open") : formatTime(trip.end_ms);
+      const endMs = trip.open ? trip.start_ms + trip.duration_s * 1000 : trip.end_ms;
+      const replay = this.item.position_withheld
+        ? ""
+        : ` data-trip-start="${trip.start_ms}" data-trip-end="${endMs}" title="${escapeHtml(t("details.trip_replay"))}"`;
+      return `<li class="trip${trip.open ? " open" : ""}" data-testid="today-trip"${replay}>
+        <span class="num">${escapeHtml(formatTime(trip.start_ms))}–${escapeHtml(to)}</span>
+        <span class="num">${escapeHtml(formatNumber(trip.dist_m / 1000, 1))} km</span>
+        <span class="num muted">${escapeHtml(formatDuration(trip.duration_s))}</span></li>`;
+    }).join("");
+    box.innerHTML = today.trips.length || today.stops.length
+      ? `${head}<div class="stats">${stats}</div><ol class="today-trips">${trips}</ol>`
+      : `${head}<div class="track-summary">${escapeHtml(t("details.today_none"))}</div>`;
   }
 
   staticRows(d) {

@@ -46,3 +46,31 @@ export function formatHeading(deg) {
   const names = currentLang() === "en" ? COMPASS_EN : COMPASS_ZH;
   return `${names[Math.round((((deg % 360) + 360) % 360) / 45) % 8]} ${deg}°`;
 }
+
+const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000; // Asia/Shanghai has no daylight saving
+const DAY_MS = 24 * 3600 * 1000;
+
+/** HH:MM in Asia/Shanghai. */
+export function formatTime(tsMs) {
+  return tsMs == null ? "—" : formatDateTime(tsMs).slice(11, 16);
+}
+
+/** The value of a datetime-local input ("YYYY-MM-DDTHH:MM") for an instant, Asia/Shanghai. */
+export function toLocalInput(tsMs) {
+  return formatDateTime(tsMs).slice(0, 16).replace(" ", "T");
+}
+
+/** Midnight (Asia/Shanghai) of the day holding tsMs, as epoch ms. */
+export function localDayStartMs(tsMs) {
+  return Math.floor((tsMs + SHANGHAI_OFFSET_MS) / DAY_MS) * DAY_MS - SHANGHAI_OFFSET_MS;
+}
+
+/** "1 小时 5 分" / "1 h 5 min": a duration for people, to the minute past one minute. */
+export function formatDuration(seconds) {
+  if (seconds == null) return "—";
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return t("duration.s", { s });
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h ? t("duration.hm", { h, m }) : t("duration.m", { m });
+}

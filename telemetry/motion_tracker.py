@@ -1,0 +1,127 @@
+"""The detect stage: fold newly stored positions into each vehicle's timeline, write trips/stops.
+
+One transaction per batch. It locks the batch's vehicle_motion rows (in id order) and compares
+their versions with the ones this worker wrote last: a vehicle another worker handled since
+(shared subscriptions spread one vehicle's messages over workers), or one this worker has not
+seen since it started, is loaded from its stored state and caught up on stored positions it
+has not folded yet. So per-vehicle state is safe wherever the vehicle's messages land; with a
+broker that keeps one device on one worker (EMQX `hash_topic`) it never has to be reloaded.
+
+A position older than the reorder window is replayed from stored positions starting at the
+stop before the trip it falls into (timeline.rebuild_anchor), and the trips and stops from
+there on are rewritten: late data never leaves a stale trip behind.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+
+import asyncpg
+
+from telemetry import motion_store
+from telemetry.model import Position
+from telemetry.motion import MotionSettings, fresh_state, state_from_json, state_to_json
+from telemetry.timeline import Changes, VehicleTimeline, order_key, rebuild, rebuild_anchor
+
+log = logging.getLogger(__name__)
+
+# A vehicle seen for the first time is caught up on at most this much stored history.
+FIRST_CATCH_UP_MS = 86_400_000
+
+
+class MotionTracker:
+    def __init__(self, pool: asyncpg.Pool, settings: MotionSettings, stats: Counter[str]) -> None:
+        self._pool = pool
+        self._settings = settings
+        self._stats = stats
+        self._timelines: dict[int, VehicleTimeline] = {}
+        self._versions: dict[int, int] = {}
+
+    def forget(self, vehicle_ids: list[int]) -> None:
+        """Drop cached state (after a failed write): reloaded from storage next time."""
+        for vehicle_id in vehicle_ids:
+            self._timelines.pop(vehicle_id, None)
+            self._versions.pop(vehicle_id, None)
+
+    async def track(self, positions: list[Position]) -> dict[int, Changes]:
+        """Fold `positions` (newly stored, any order) and write what changed."""
+        by_vehicle: dict[int, list[Position]] = defaultdict(list)
+        for pos in positions:
+            by_vehicle[pos.vehicle_id].append(pos)
+        vehicle_ids = sorted(by_vehicle)
+        if not vehicle_ids:
+            return {}
+        async with self._pool.acquire() as conn, conn.transaction():
+            versions = await motion_store.lock_versions(conn, vehicle_ids)
+            stale = [v for v in vehicle_ids if self._versions.get(v) != versions.get(v)]
+            stored = await motion_store.load_states(conn, stale) if stale else {}
+            changes: dict[int, Changes] = {}
+            for vehicle_id in vehicle_ids:
+                batch = sorted(by_vehicle[vehicle_id], key=order_key)
+                if vehicle_id in stale or vehicle_id not in self._timelines:
+                    timeline = await self._load(conn, vehicle_id, stored.get(vehicle_id), batch)
+                else:
+                    timeline = await self._fold(conn, self._timelines[vehicle_id], batch)
+                self._timelines[vehicle_id] = timeline
+                got = timeline.take_changes()
+                if got is not None:
+                    changes[vehicle_id] = got
+            if changes:
+                states = {v: state_to_json(c.state) for v, c in changes.items()}
+                await motion_store.write_changes(conn, changes, states)
+        for vehicle_id in vehicle_ids:
+            self._versions[vehicle_id] = versions.get(vehicle_id, 0) + (1 if vehicle_id in changes else 0)
+        self._stats["motion.segments_written"] += sum(len(c.segments) for c in changes.values())
+        return changes
+
+    async def _fold(
+        self, conn: asyncpg.Connection, timeline: VehicleTimeline, batch: list[Position]
+    ) -> VehicleTimeline:
+        for pos in batch:
+            if not timeline.add(pos):
+                # too late for the window; storage holds this batch already: replay from there
+                self._stats["motion.recomputed"] += 1
+                return await self._replay(conn, timeline, pos)
+        return timeline
+
+    async def _replay(
+        self, conn: asyncpg.Connection, current: VehicleTimeline, late: Position
+    ) -> VehicleTimeline:
+        stops = await motion_store.stops_before(conn, late.vehicle_id, late.ts_ms)
+        start = rebuild_anchor(stops)
+        if start is None:  # no stop stored before it: from a day before the late position
+            start = fresh_state()
+            after_ms = late.ts_ms - FIRST_CATCH_UP_MS
+            dirty_from_ms = after_ms
+        else:
+            after_ms = start.last_ts_ms
+            dirty_from_ms = start.last_ts_ms
+        positions = await motion_store.positions_after(conn, late.vehicle_id, after_ms)
+        timeline = rebuild(self._settings, start, positions)
+        timeline.dirty_from_ms = min(dirty_from_ms, timeline.dirty_from_ms or dirty_from_ms)
+        timeline.rewinds += current.rewinds
+        return timeline
+
+    async def _load(
+        self, conn: asyncpg.Connection, vehicle_id: int, stored: dict | None, batch: list[Position]
+    ) -> VehicleTimeline:
+        """A timeline from the stored state, caught up on stored positions it has not folded
+        (this batch's, and any a crashed or other worker stored without folding)."""
+        self._stats["motion.loaded"] += 1
+        if stored:
+            state = state_from_json(stored)
+            after_ms = state.last_ts_ms
+        else:
+            state = fresh_state()
+            after_ms = min(p.ts_ms for p in batch) - 1
+            after_ms = max(after_ms, batch[-1].ts_ms - FIRST_CATCH_UP_MS)
+        timeline = VehicleTimeline(self._settings, state)
+        late = [p for p in batch if p.ts_ms < state.last_ts_ms]
+        if late:
+            self._stats["motion.recomputed"] += 1
+            return await self._replay(conn, timeline, late[0])
+        pending = await motion_store.positions_after(conn, vehicle_id, after_ms)
+        for pos in pending:
+            timeline.add(pos)
+        return timeline
