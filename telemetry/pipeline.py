@@ -167,8 +167,10 @@ class Pipeline:
     async def detect(self, batch: Batch) -> None:
         if self._motion is None or not batch.inserted:
             return
+        recomputed = self.stats["motion.recomputed"]
         try:
             await self._motion.track(batch.inserted)
+            self._metrics.motion_recomputed.inc(self.stats["motion.recomputed"] - recomputed)
         except Exception:
             # stored already: forget the cached states, the next batch reloads and catches up
             self._motion.forget(sorted({p.vehicle_id for p in batch.inserted}))
