@@ -18,13 +18,15 @@ Distances sum great-circle legs between fixes (no fix, no geometry). The GNSS od
 vehicle grows by the distance of its confirmed trips, and stands in for the device odometer
 where a terminal has none.
 
-`step` is the detector, a fold: (state, position, settings) -> (state, closed segments).
+`step` is the detector, a fold: (state, position, settings) -> (state, closed segments). It
+updates the state in place (it runs for every position, and copying frozen objects cost most
+of its time); `MotionState.copy()` takes the snapshots the reorder window rewinds to.
 `VehicleTimeline` (timeline.py) puts late positions in order before they reach it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from fleet.geodesy import haversine_m
@@ -43,7 +45,7 @@ class MotionSettings:
     reorder_window_s: int = 300  # late positions within this are put in order in memory
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Segment:
     """A trip or a stop. `end_ts_ms` is None while it is open."""
 
@@ -62,6 +64,14 @@ class Segment:
     max_speed_kmh: float = 0.0
     position_count: int = 1
     detected_by: str = "speed"  # acc | speed
+
+    def copy(self) -> Segment:
+        return Segment(
+            self.kind, self.start_ts_ms, self.end_ts_ms, self.start_lat, self.start_lon,
+            self.end_lat, self.end_lon, self.last_ts_ms, self.gnss_odometer_m, self.dist_m,
+            self.odo_start_km, self.odo_end_km, self.max_speed_kmh, self.position_count,
+            self.detected_by,
+        )
 
     @property
     def duration_s(self) -> int:
@@ -92,13 +102,15 @@ class Segment:
 
 @dataclass(frozen=True, slots=True)
 class Fix:
+    """Where and when (a Position has the same attributes and stands in for one)."""
+
     ts_ms: int
     lat: float
     lon: float
     odometer_km: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MotionState:
     stop: Segment | None = None  # the open stop (also while a trip is still tentative)
     trip: Segment | None = None  # the open trip, tentative until `trip_confirmed`
@@ -106,23 +118,34 @@ class MotionState:
     trip_confirmed: bool = False  # long enough to count (500 m and 3 min)
     trip_at_slow: Segment | None = None  # speed rule: the trip as it was at the first slow fix
     slow_since: Fix | None = None
-    last_fix: Fix | None = None
+    last_fix: Fix | Position | None = None
     last_ts_ms: int = 0
     has_acc: bool = False  # the terminal reports ACC: the ACC rule decides
     acc_on: bool = False
     gnss_odometer_m: float = 0.0  # sum of confirmed trips
 
+    def copy(self) -> MotionState:
+        return MotionState(
+            None if self.stop is None else self.stop.copy(),
+            None if self.trip is None else self.trip.copy(),
+            self.trip_started, self.trip_confirmed,
+            None if self.trip_at_slow is None else self.trip_at_slow.copy(),
+            self.slow_since, self.last_fix, self.last_ts_ms, self.has_acc, self.acc_on,
+            self.gnss_odometer_m,
+        )
+
     def open_segments(self) -> list[Segment]:
-        """What is open now and worth storing: the stop, and the trip once it counts."""
-        out = [self.stop] if self.stop is not None else []
+        """Copies of what is open now and worth storing: the stop, and the trip once it counts."""
+        out = [self.stop.copy()] if self.stop is not None else []
         if self.trip is not None and self.trip_confirmed:
-            out.append(self.trip)
+            out.append(self.trip.copy())
         return out
 
     def open_since_ms(self) -> int | None:
         """Start of the earliest open segment (stored ones from here on may still change)."""
-        starts = [s.start_ts_ms for s in (self.stop, self.trip) if s is not None]
-        return min(starts) if starts else None
+        if self.stop is not None:
+            return self.stop.start_ts_ms  # a stop open beside a trip is the older one
+        return None if self.trip is None else self.trip.start_ts_ms
 
 
 def fresh_state(gnss_odometer_m: float = 0.0) -> MotionState:
@@ -140,24 +163,27 @@ def state_at_stop(start_ts_ms: int, lat: float, lon: float, gnss_odometer_m: flo
 def step(
     state: MotionState, pos: Position, settings: MotionSettings
 ) -> tuple[MotionState, list[Segment]]:
-    """Fold one position (not older than the state's newest) into the state."""
+    """Fold one position (not older than the state's newest) into the state, in place.
+    Returns the state and the segments this position closed."""
     closed: list[Segment] = []
     if pos.acc is not None:
-        state = replace(state, has_acc=True)
-    fix = Fix(pos.ts_ms, pos.lat, pos.lon, pos.odometer_km) if pos.fix else None
+        state.has_acc = True
+    fix = pos if pos.fix else None
     speed_kmh = _speed_kmh(state, pos, fix)
     if state.has_acc:
         acc_on = state.acc_on if pos.acc is None else pos.acc
-        state = _step_acc(state, pos, fix, acc_on, speed_kmh, settings, closed)
+        _step_acc(state, pos, fix, acc_on, speed_kmh, settings, closed)
     else:
-        state = _step_speed(state, pos, fix, speed_kmh, settings, closed)
+        _step_speed(state, pos, fix, speed_kmh, settings, closed)
     if fix is not None:
-        state = replace(state, last_fix=fix)
-    state = _stay(state, pos)
-    return replace(state, last_ts_ms=max(state.last_ts_ms, pos.ts_ms)), closed
+        state.last_fix = fix
+    _stay(state, pos)
+    if pos.ts_ms > state.last_ts_ms:
+        state.last_ts_ms = pos.ts_ms
+    return state, closed
 
 
-def _speed_kmh(state: MotionState, pos: Position, fix: Fix | None) -> float:
+def _speed_kmh(state: MotionState, pos: Position, fix: Position | None) -> float:
     if pos.speed_kmh is not None:
         return pos.speed_kmh
     last = state.last_fix
@@ -166,137 +192,120 @@ def _speed_kmh(state: MotionState, pos: Position, fix: Fix | None) -> float:
     return _leg_m(last, fix) / ((fix.ts_ms - last.ts_ms) / 1000) * 3.6
 
 
-def _leg_m(a: Fix, b: Fix) -> float:
+def _leg_m(a: Fix | Position, b: Fix | Position) -> float:
     return haversine_m(a.lat, a.lon, b.lat, b.lon)
 
 
-def _ensure_stop(state: MotionState, pos: Position, fix: Fix | None) -> MotionState:
+def _ensure_stop(state: MotionState, pos: Position, fix: Position | None) -> None:
     """The first position of a vehicle opens a stop (needs a fix to place it)."""
     if state.stop is not None or state.trip is not None:
-        return state
+        return
     where = fix or state.last_fix
-    if where is None:
-        return state
-    stop = _new_segment("stop", pos.ts_ms, where, state.gnss_odometer_m, "speed")
-    return replace(state, stop=stop)
+    if where is not None:
+        state.stop = _new_segment("stop", pos.ts_ms, where, state.gnss_odometer_m, "speed")
 
 
-def _new_segment(kind: str, ts_ms: int, where: Fix, gnss_m: float, by: str) -> Segment:
-    return Segment(
-        kind=kind,
-        start_ts_ms=ts_ms,
-        end_ts_ms=None,
-        start_lat=where.lat,
-        start_lon=where.lon,
-        end_lat=where.lat,
-        end_lon=where.lon,
-        last_ts_ms=ts_ms,
-        gnss_odometer_m=gnss_m,
-        odo_start_km=where.odometer_km if kind == "trip" else None,
-        odo_end_km=where.odometer_km if kind == "trip" else None,
-        detected_by=by,
-    )
+def _new_segment(kind: str, ts_ms: int, where: Fix | Position, gnss_m: float, by: str) -> Segment:
+    odometer_km = where.odometer_km if kind == "trip" else None
+    return Segment(kind, ts_ms, None, where.lat, where.lon, where.lat, where.lon, ts_ms, gnss_m,
+                   0.0, odometer_km, odometer_km, 0.0, 1, by)
 
 
-def _extend_trip(trip: Segment, prev: Fix | None, fix: Fix | None, pos: Position, speed_kmh: float) -> Segment:
-    dist_m = trip.dist_m
-    end_lat, end_lon, odo_end = trip.end_lat, trip.end_lon, trip.odo_end_km
+def _extend_trip(trip: Segment, prev: Fix | Position | None, fix: Position | None,
+                 pos: Position, speed_kmh: float) -> None:
     if fix is not None:
         if prev is not None and fix.ts_ms >= trip.start_ts_ms:
-            dist_m += _leg_m(prev, fix)
-        end_lat, end_lon = fix.lat, fix.lon
+            trip.dist_m += _leg_m(prev, fix)
+        trip.end_lat, trip.end_lon = fix.lat, fix.lon
         if fix.odometer_km is not None:
-            odo_end = fix.odometer_km
-    return replace(
-        trip,
-        last_ts_ms=max(trip.last_ts_ms, pos.ts_ms),
-        end_lat=end_lat,
-        end_lon=end_lon,
-        dist_m=dist_m,
-        odo_end_km=odo_end,
-        max_speed_kmh=max(trip.max_speed_kmh, speed_kmh),
-        position_count=trip.position_count + 1,
-    )
+            trip.odo_end_km = fix.odometer_km
+    if pos.ts_ms > trip.last_ts_ms:
+        trip.last_ts_ms = pos.ts_ms
+    if speed_kmh > trip.max_speed_kmh:
+        trip.max_speed_kmh = speed_kmh
+    trip.position_count += 1
 
 
 def _counts(trip: Segment, settings: MotionSettings) -> bool:
     return trip.dist_m >= settings.min_trip_dist_m and trip.duration_s >= settings.min_trip_s
 
 
-def _confirm_if_long_enough(state: MotionState, settings: MotionSettings, closed: list[Segment]) -> MotionState:
+def _confirm_if_long_enough(state: MotionState, settings: MotionSettings, closed: list[Segment]) -> None:
     """A started trip that reached 500 m and 3 min counts: the stop before it closes."""
     trip = state.trip
     if trip is None or state.trip_confirmed or not state.trip_started or not _counts(trip, settings):
-        return state
+        return
     if state.slow_since is not None:  # standing still: jitter must not make it count
-        return state
+        return
     if state.stop is not None:
         closed.append(_close(state.stop, trip.start_ts_ms))
-    return replace(state, stop=None, trip_confirmed=True)
+    state.stop = None
+    state.trip_confirmed = True
 
 
 def _close(segment: Segment, end_ts_ms: int) -> Segment:
-    return replace(segment, end_ts_ms=end_ts_ms, last_ts_ms=end_ts_ms)
+    done = segment.copy()
+    done.end_ts_ms = done.last_ts_ms = end_ts_ms
+    return done
 
 
 def _end_trip(
-    state: MotionState, trip: Segment, end_ts_ms: int, where: Fix | None, settings: MotionSettings,
-    closed: list[Segment],
-) -> MotionState:
+    state: MotionState, trip: Segment, end_ts_ms: int, where: Fix | Position | None,
+    settings: MotionSettings, closed: list[Segment],
+) -> None:
     """The trip ends at `end_ts_ms`: a trip that counts is closed and a stop opens where it
     ended; one that does not is forgotten and the stop before it goes on."""
-    base = replace(state, trip=None, trip_started=False, trip_confirmed=False, trip_at_slow=None, slow_since=None)
-    trip = replace(trip, last_ts_ms=end_ts_ms)
-    if not (state.trip_started and _counts(trip, settings)):
-        if base.stop is None:  # the vehicle's first movement was too short: it stood there
+    counts = state.trip_started and _counts(_close(trip, end_ts_ms), settings)
+    state.trip = state.trip_at_slow = state.slow_since = None
+    state.trip_started = state.trip_confirmed = False
+    if not counts:
+        if state.stop is None:  # the vehicle's first movement was too short: it stood there
             start = Fix(trip.start_ts_ms, trip.start_lat, trip.start_lon)
-            stop = _new_segment("stop", trip.start_ts_ms, start, state.gnss_odometer_m, "speed")
-            base = replace(base, stop=replace(stop, last_ts_ms=end_ts_ms))
-        return base
+            state.stop = _new_segment("stop", trip.start_ts_ms, start, state.gnss_odometer_m, "speed")
+            state.stop.last_ts_ms = end_ts_ms
+        return
     if state.stop is not None:  # confirmed only now
         closed.append(_close(state.stop, trip.start_ts_ms))
     closed.append(_close(trip, end_ts_ms))
-    odometer_m = state.gnss_odometer_m + trip.dist_m
+    state.gnss_odometer_m += trip.dist_m
     at = where or Fix(end_ts_ms, trip.end_lat, trip.end_lon)
-    stop = _new_segment("stop", end_ts_ms, Fix(end_ts_ms, at.lat, at.lon), odometer_m, trip.detected_by)
-    return replace(base, stop=stop, gnss_odometer_m=odometer_m)
+    state.stop = _new_segment("stop", end_ts_ms, Fix(end_ts_ms, at.lat, at.lon),
+                              state.gnss_odometer_m, trip.detected_by)
 
 
 def _step_acc(
-    state: MotionState, pos: Position, fix: Fix | None, acc_on: bool, speed_kmh: float,
+    state: MotionState, pos: Position, fix: Position | None, acc_on: bool, speed_kmh: float,
     settings: MotionSettings, closed: list[Segment],
-) -> MotionState:
+) -> None:
     if not acc_on:
-        state = _ensure_stop(state, pos, fix)
+        _ensure_stop(state, pos, fix)
     trip = state.trip
-    if trip is not None and not acc_on:
-        state = replace(state, trip=_extend_trip(trip, state.last_fix, fix, pos, speed_kmh))
-        return replace(_end_trip(state, state.trip, pos.ts_ms, fix, settings, closed), acc_on=False)
     if trip is not None:
-        state = replace(state, trip=_extend_trip(trip, state.last_fix, fix, pos, speed_kmh))
-        return replace(_confirm_if_long_enough(state, settings, closed), acc_on=True)
-    if acc_on:
+        _extend_trip(trip, state.last_fix, fix, pos, speed_kmh)
+        if acc_on:
+            _confirm_if_long_enough(state, settings, closed)
+        else:
+            _end_trip(state, trip, pos.ts_ms, fix, settings, closed)
+    elif acc_on:
         where = fix or state.last_fix
-        if where is None:
-            return replace(state, acc_on=True)
-        trip = _new_segment("trip", pos.ts_ms, where, state.gnss_odometer_m, "acc")
-        trip = replace(trip, max_speed_kmh=speed_kmh)
-        return replace(state, trip=trip, trip_started=True, trip_confirmed=False, acc_on=True)
-    return _stay(state, pos)
+        if where is not None:
+            trip = _new_segment("trip", pos.ts_ms, where, state.gnss_odometer_m, "acc")
+            trip.max_speed_kmh = speed_kmh
+            state.trip, state.trip_started, state.trip_confirmed = trip, True, False
+    state.acc_on = acc_on
 
 
-def _stay(state: MotionState, pos: Position) -> MotionState:
-    if state.stop is None or state.stop.last_ts_ms >= pos.ts_ms:
-        return state
-    return replace(state, stop=replace(state.stop, last_ts_ms=pos.ts_ms))
+def _stay(state: MotionState, pos: Position) -> None:
+    if state.stop is not None and state.stop.last_ts_ms < pos.ts_ms:
+        state.stop.last_ts_ms = pos.ts_ms
 
 
 def _step_speed(
-    state: MotionState, pos: Position, fix: Fix | None, speed_kmh: float,
+    state: MotionState, pos: Position, fix: Position | None, speed_kmh: float,
     settings: MotionSettings, closed: list[Segment],
-) -> MotionState:
+) -> None:
     if speed_kmh < settings.start_speed_kmh:
-        state = _ensure_stop(state, pos, fix)
+        _ensure_stop(state, pos, fix)
     last = state.last_fix
     trip = state.trip
     if trip is not None and state.trip_started and fix is not None and last is not None:
@@ -305,36 +314,40 @@ def _step_speed(
         if gap_s >= settings.stop_after_s and _leg_m(last, fix) / gap_s * 3.6 < settings.stop_speed_kmh:
             ended_at = state.trip_at_slow or trip
             end = state.slow_since or last
-            state = _end_trip(state, ended_at, end.ts_ms, end, settings, closed)
+            _end_trip(state, ended_at, end.ts_ms, end, settings, closed)
             trip = None
     if trip is None:
         if speed_kmh >= settings.start_speed_kmh and fix is not None:
             trip = _new_segment("trip", pos.ts_ms, last or fix, state.gnss_odometer_m, "speed")
-            trip = replace(trip, start_ts_ms=pos.ts_ms)
-            trip = _extend_trip(replace(trip, position_count=0), last, fix, pos, speed_kmh)
-            return replace(state, trip=trip, trip_started=False, trip_confirmed=False)
-        return _stay(state, pos)
-    trip = _extend_trip(trip, last, fix, pos, speed_kmh)
-    state = replace(state, trip=trip)
+            trip.position_count = 0
+            _extend_trip(trip, last, fix, pos, speed_kmh)
+            state.trip, state.trip_started, state.trip_confirmed = trip, False, False
+        return
+    _extend_trip(trip, last, fix, pos, speed_kmh)
     if not state.trip_started:
         if speed_kmh < settings.start_speed_kmh:
-            return _stay(replace(state, trip=None), pos)  # not 60 s of speed: no trip
+            state.trip = None  # not 60 s of speed: no trip
+            return
         if (pos.ts_ms - trip.start_ts_ms) / 1000 >= settings.start_after_s:
-            state = replace(state, trip_started=True)
-        return _confirm_if_long_enough(state, settings, closed)
+            state.trip_started = True
+        _confirm_if_long_enough(state, settings, closed)
+        return
     if speed_kmh < settings.stop_speed_kmh:
         if state.slow_since is None:
             where = fix or last
-            state = replace(state, slow_since=Fix(pos.ts_ms, where.lat, where.lon) if where else None,
-                            trip_at_slow=trip)
+            if where is not None:
+                state.slow_since = Fix(pos.ts_ms, where.lat, where.lon)
+            state.trip_at_slow = trip.copy()
         slow = state.slow_since
         if slow is not None and (pos.ts_ms - slow.ts_ms) / 1000 >= settings.stop_after_s:
-            return _end_trip(state, state.trip_at_slow or trip, slow.ts_ms, slow, settings, closed)
-        return _confirm_if_long_enough(state, settings, closed)
+            _end_trip(state, state.trip_at_slow or trip, slow.ts_ms, slow, settings, closed)
+            return
+        _confirm_if_long_enough(state, settings, closed)
+        return
     slow = state.slow_since
     if slow is not None and fix is not None and _leg_m(slow, fix) > settings.stop_radius_m:
-        state = replace(state, slow_since=None, trip_at_slow=None)  # it drives on
-    return _confirm_if_long_enough(state, settings, closed)
+        state.slow_since = state.trip_at_slow = None  # it drives on
+    _confirm_if_long_enough(state, settings, closed)
 
 
 # -- JSON form, for the vehicle_motion table ---------------------------------------------------
@@ -351,7 +364,7 @@ def _seg_in(v: list[Any] | None) -> Segment | None:
     return None if v is None else Segment(*v)
 
 
-def _fix_out(f: Fix | None) -> list[Any] | None:
+def _fix_out(f: Fix | Position | None) -> list[Any] | None:
     return None if f is None else [getattr(f, n) for n in _FIX_FIELDS]
 
 

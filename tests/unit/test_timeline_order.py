@@ -50,10 +50,11 @@ class FakeStore:
         stops = sorted((s for (kind, start), s in self.segments.items()
                         if kind == "stop" and start <= late.ts_ms), key=lambda s: s.start_ts_ms)
         state = rebuild_anchor(stops[::-1][:2]) or fresh_state()
-        stored = [p for p in self.positions.values() if p.ts_ms > state.last_ts_ms]
+        anchor_ms = state.last_ts_ms  # before the replay moves the state on
+        stored = [p for p in self.positions.values() if p.ts_ms > anchor_ms]
         timeline = rebuild(SETTINGS, state, stored)
-        if state.stop is not None:
-            timeline.dirty_from_ms = state.stop.start_ts_ms
+        if anchor_ms:
+            timeline.dirty_from_ms = anchor_ms
         return timeline
 
     def result(self) -> list[Segment]:
