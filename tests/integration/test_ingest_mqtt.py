@@ -96,8 +96,15 @@ async def test_published_positions_become_rows_and_latest_state(ingest, db_conn)
 
     await wait_until(all_stored, timeout_s=20)
     assert await db_conn.fetchval("SELECT alarm FROM positions WHERE seq = 1002") == 2**31 + 2
-    latest = orjson.loads(await redis_client.hget(f"{settings.redis_prefix}:latest", str(vehicles[DEVICE_UIDS[0]])))
-    assert latest["ts_ms"] == start_ms + 202_000
+    latest: dict = {}
+
+    async def redis_caught_up() -> bool:  # Redis follows the commit (publish is the last stage)
+        nonlocal latest
+        raw = await redis_client.hget(f"{settings.redis_prefix}:latest", str(vehicles[DEVICE_UIDS[0]]))
+        latest = orjson.loads(raw) if raw else {}
+        return latest.get("ts_ms") == start_ms + 202_000
+
+    await wait_until(redis_caught_up, timeout_s=10)
     assert latest["device_uid"] == DEVICE_UIDS[0]
     row = await db_conn.fetchrow(
         "SELECT ts, odometer_km FROM latest_vehicle_state WHERE vehicle_id = $1", vehicles[DEVICE_UIDS[1]]
