@@ -89,6 +89,31 @@ async def positions_after(conn: asyncpg.Connection, vehicle_id: int, after_ms: i
     ]
 
 
+async def positions_after_many(
+    conn: asyncpg.Connection, after_ms: dict[int, int]
+) -> dict[int, list[Position]]:
+    """positions_after for several vehicles in one query (a worker that reloads many states
+    at once: after a restart, or when shared subscriptions spread vehicles over workers)."""
+    vehicle_ids = list(after_ms)
+    rows = await conn.fetch(
+        """SELECT p.vehicle_id, p.device_id, p.ts, p.seq, p.received_at, p.lat, p.lon,
+                  p.speed_kmh, p.heading_deg, p.acc, p.fix, p.odometer_km
+           FROM unnest($1::int[], $2::timestamptz[]) AS c(v, after)
+           JOIN positions p ON p.vehicle_id = c.v AND p.ts > c.after
+           ORDER BY p.vehicle_id, p.ts, p.seq""",
+        vehicle_ids, [_dt(after_ms[v]) for v in vehicle_ids],
+    )
+    out: dict[int, list[Position]] = {v: [] for v in vehicle_ids}
+    for r in rows:
+        out[r["vehicle_id"]].append(Position(
+            device_uid="", ts_ms=_ms(r["ts"]), received_ms=_ms(r["received_at"]), lat=r["lat"],
+            lon=r["lon"], speed_kmh=r["speed_kmh"], heading_deg=r["heading_deg"], acc=r["acc"],
+            fix=r["fix"], odometer_km=r["odometer_km"], seq=r["seq"], device_id=r["device_id"],
+            vehicle_id=r["vehicle_id"],
+        ))
+    return out
+
+
 async def stops_before(conn: asyncpg.Connection, vehicle_id: int, ts_ms: int) -> list[Segment]:
     """The last two stored stops starting at or before `ts_ms`, newest first."""
     rows = await conn.fetch(

@@ -55,13 +55,13 @@ class MotionTracker:
         async with self._pool.acquire() as conn, conn.transaction():
             versions = await motion_store.lock_versions(conn, vehicle_ids)
             stale = [v for v in vehicle_ids if self._versions.get(v) != versions.get(v)]
-            stored = await motion_store.load_states(conn, stale) if stale else {}
+            loaded = await self._load_many(conn, stale, by_vehicle) if stale else {}
             changes: dict[int, Changes] = {}
             for vehicle_id in vehicle_ids:
-                batch = sorted(by_vehicle[vehicle_id], key=order_key)
-                if vehicle_id in stale or vehicle_id not in self._timelines:
-                    timeline = await self._load(conn, vehicle_id, stored.get(vehicle_id), batch)
+                if vehicle_id in loaded:
+                    timeline = loaded[vehicle_id]
                 else:
+                    batch = sorted(by_vehicle[vehicle_id], key=order_key)
                     timeline = await self._fold(conn, self._timelines[vehicle_id], batch)
                 self._timelines[vehicle_id] = timeline
                 got = timeline.take_changes()
@@ -103,25 +103,36 @@ class MotionTracker:
         timeline.rewinds += current.rewinds
         return timeline
 
-    async def _load(
-        self, conn: asyncpg.Connection, vehicle_id: int, stored: dict | None, batch: list[Position]
-    ) -> VehicleTimeline:
-        """A timeline from the stored state, caught up on stored positions it has not folded
-        (this batch's, and any a crashed or other worker stored without folding)."""
-        self._stats["motion.loaded"] += 1
-        if stored:
-            state = state_from_json(stored)
-            after_ms = state.last_ts_ms
-        else:
-            state = fresh_state()
-            after_ms = min(p.ts_ms for p in batch) - 1
-            after_ms = max(after_ms, batch[-1].ts_ms - FIRST_CATCH_UP_MS)
-        timeline = VehicleTimeline(self._settings, state)
-        late = [p for p in batch if p.ts_ms < state.last_ts_ms]
-        if late:
-            self._stats["motion.recomputed"] += 1
-            return await self._replay(conn, timeline, late[0])
-        pending = await motion_store.positions_after(conn, vehicle_id, after_ms)
-        for pos in pending:
-            timeline.add(pos)
-        return timeline
+    async def _load_many(
+        self, conn: asyncpg.Connection, vehicle_ids: list[int], by_vehicle: dict[int, list[Position]]
+    ) -> dict[int, VehicleTimeline]:
+        """Timelines from the stored states, caught up on stored positions they have not
+        folded (this batch's, and any a crashed or other worker stored without folding)."""
+        self._stats["motion.loaded"] += len(vehicle_ids)
+        stored = await motion_store.load_states(conn, vehicle_ids)
+        timelines: dict[int, VehicleTimeline] = {}
+        catch_up: dict[int, int] = {}
+        for vehicle_id in vehicle_ids:
+            batch = by_vehicle[vehicle_id]
+            newest_ms = max(p.ts_ms for p in batch)
+            if vehicle_id in stored:
+                state = state_from_json(stored[vehicle_id])
+                after_ms = state.last_ts_ms
+            else:  # never seen: from this batch (at most a day back)
+                state = fresh_state()
+                after_ms = max(min(p.ts_ms for p in batch) - 1, newest_ms - FIRST_CATCH_UP_MS)
+            timeline = VehicleTimeline(self._settings, state)
+            oldest_ms = min(p.ts_ms for p in batch)
+            if oldest_ms < state.last_ts_ms:  # older than what the state has folded: replay
+                self._stats["motion.recomputed"] += 1
+                late = min(batch, key=order_key)
+                timelines[vehicle_id] = await self._replay(conn, timeline, late)
+            else:
+                timelines[vehicle_id] = timeline
+                catch_up[vehicle_id] = after_ms
+        if catch_up:
+            pending = await motion_store.positions_after_many(conn, catch_up)
+            for vehicle_id in catch_up:
+                for pos in pending[vehicle_id]:
+                    timelines[vehicle_id].add(pos)
+        return timelines

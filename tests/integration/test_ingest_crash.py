@@ -62,7 +62,8 @@ async def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(
     try:
         for seq in range(COUNT):
             uid = DEVICE_UIDS[seq % 2]
-            body = {"ts": start_ms + seq * 1000, "lat": 30.0 + seq * 1e-5, "lon": 114.3, "seq": seq}
+            body = {"ts": start_ms + seq * 1000, "lat": 30.0 + seq * 1e-5, "lon": 114.3, "seq": seq,
+                    "speed_kmh": 40.0}
             pub.publish(f"{root}/devices/{uid}/telemetry", orjson.dumps(body), qos=1)
             if seq % 100 == 99 and worker.poll() is None:
                 # a steady stream, not one burst: keep the broker's queue for the worker under
@@ -102,6 +103,19 @@ async def test_sigkill_mid_stream_loses_nothing_and_duplicates_nothing(
               f"{total} rows, {distinct} distinct")
         assert killed_at is not None and killed_at < COUNT
         assert (total, distinct) == (COUNT, COUNT)
+
+        # the detectors caught up too: every stored position is folded into the trip state
+        async def folded() -> bool:
+            behind = await db_conn.fetchval(
+                """SELECT count(*) FROM (SELECT vehicle_id, max(ts) AS ts FROM positions GROUP BY 1) p
+                   LEFT JOIN vehicle_motion m USING (vehicle_id)
+                   WHERE m.last_ts IS DISTINCT FROM p.ts""")
+            return behind == 0
+
+        await wait_until(folded, timeout_s=10, interval_s=0.2)
+        trips = await db_conn.fetchval("SELECT count(*) FROM trips")
+        print(f"trips after the restart: {trips}")
+        assert trips == 2  # each car drove through the kill: one trip each, not split
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=30)
