@@ -99,6 +99,10 @@ class Settings(BaseSettings):
         300, description="Trips: late positions within this (device time) are put in order in memory; "
         "older ones make the worker recompute the trips they fall into from storage."
     )
+    motion_flush_s: float = Field(
+        30.0, description="Trips: write an open trip or stop at least this often (device time); "
+        "closed ones are written at once."
+    )
     motion_start_speed_kmh: float = Field(5.0, description="Trips without ACC: this fast ...")
     motion_start_after_s: int = Field(60, description="... for this long starts a trip.")
     motion_stop_speed_kmh: float = Field(3.0, description="Trips without ACC: this slow ...")

@@ -352,12 +352,15 @@ def _step_speed(
 
 # -- JSON form, for the vehicle_motion table ---------------------------------------------------
 
-_SEGMENT_FIELDS = list(Segment.__dataclass_fields__)
 _FIX_FIELDS = list(Fix.__dataclass_fields__)
 
 
 def _seg_out(s: Segment | None) -> list[Any] | None:
-    return None if s is None else [getattr(s, f) for f in _SEGMENT_FIELDS]
+    if s is None:
+        return None
+    return [s.kind, s.start_ts_ms, s.end_ts_ms, s.start_lat, s.start_lon, s.end_lat, s.end_lon,
+            s.last_ts_ms, s.gnss_odometer_m, s.dist_m, s.odo_start_km, s.odo_end_km,
+            s.max_speed_kmh, s.position_count, s.detected_by]
 
 
 def _seg_in(v: list[Any] | None) -> Segment | None:

@@ -47,15 +47,18 @@ def stop_record(vehicle_id: int, s: Segment) -> tuple:
     )
 
 
-async def lock_versions(conn: asyncpg.Connection, vehicle_ids: list[int]) -> dict[int, int]:
+async def lock_versions(
+    conn: asyncpg.Connection, vehicle_ids: list[int], new_ids: list[int]
+) -> dict[int, int]:
     """Lock the vehicles' state rows (in id order: two workers never deadlock) and return
-    their versions; rows are created for vehicles seen for the first time."""
-    await conn.execute(
-        """INSERT INTO vehicle_motion (vehicle_id, version, last_ts, state)
-           SELECT v, 0, 'epoch', '{}'::jsonb FROM unnest($1::int[]) AS v
-           ON CONFLICT (vehicle_id) DO NOTHING""",
-        vehicle_ids,
-    )
+    their versions; rows are created for `new_ids` (vehicles this worker has not seen)."""
+    if new_ids:
+        await conn.execute(
+            """INSERT INTO vehicle_motion (vehicle_id, version, last_ts, state)
+               SELECT v, 0, 'epoch', '{}'::jsonb FROM unnest($1::int[]) AS v
+               ON CONFLICT (vehicle_id) DO NOTHING""",
+            new_ids,
+        )
     rows = await conn.fetch(
         """SELECT vehicle_id, version FROM vehicle_motion WHERE vehicle_id = ANY($1::int[])
            ORDER BY vehicle_id FOR UPDATE""",
@@ -129,29 +132,35 @@ async def stops_before(conn: asyncpg.Connection, vehicle_id: int, ts_ms: int) ->
 
 
 async def write_changes(
-    conn: asyncpg.Connection, changes: dict[int, Changes], states: dict[int, dict[str, Any]]
+    conn: asyncpg.Connection,
+    changes: dict[int, Changes],
+    states: dict[int, dict[str, Any]],
+    last_ts_ms: dict[int, int],
 ) -> None:
-    """Replace each vehicle's segments from `from_ms` on, and store its detector state."""
-    vehicle_ids = list(changes)
-    froms = [_dt(changes[v].from_ms) for v in vehicle_ids]
-    for table in ("trips", "stops"):
-        await conn.execute(
-            f"""DELETE FROM {table} t USING unnest($1::int[], $2::timestamptz[]) AS d(v, f)
-                WHERE t.vehicle_id = d.v AND t.start_ts >= d.f""",
-            vehicle_ids, froms,
-        )
-    trips = [trip_record(v, s) for v, c in changes.items() for s in c.segments if s.kind == "trip"]
-    stops = [stop_record(v, s) for v, c in changes.items() for s in c.segments if s.kind == "stop"]
-    if trips:
-        await conn.copy_records_to_table("trips", records=trips, columns=TRIP_COLUMNS)
-    if stops:
-        await conn.copy_records_to_table("stops", records=stops, columns=STOP_COLUMNS)
+    """Replace the flushed vehicles' segments from `from_ms` on and store their detector
+    state; every vehicle of the batch gets its version bumped and `last_ts` moved."""
+    flushed = list(changes)
+    if flushed:
+        froms = [_dt(changes[v].from_ms) for v in flushed]
+        for table in ("trips", "stops"):
+            await conn.execute(
+                f"""DELETE FROM {table} t USING unnest($1::int[], $2::timestamptz[]) AS d(v, f)
+                    WHERE t.vehicle_id = d.v AND t.start_ts >= d.f""",
+                flushed, froms,
+            )
+        trips = [trip_record(v, s) for v, c in changes.items() for s in c.segments if s.kind == "trip"]
+        stops = [stop_record(v, s) for v, c in changes.items() for s in c.segments if s.kind == "stop"]
+        if trips:
+            await conn.copy_records_to_table("trips", records=trips, columns=TRIP_COLUMNS)
+        if stops:
+            await conn.copy_records_to_table("stops", records=stops, columns=STOP_COLUMNS)
+    vehicle_ids = list(last_ts_ms)
     await conn.execute(
         """UPDATE vehicle_motion m SET version = m.version + 1, last_ts = d.last_ts,
-               state = d.state, updated_at = now()
+               state = coalesce(d.state, m.state), updated_at = now()
            FROM unnest($1::int[], $2::timestamptz[], $3::jsonb[]) AS d(v, last_ts, state)
            WHERE m.vehicle_id = d.v""",
         vehicle_ids,
-        [_dt(changes[v].state.last_ts_ms) for v in vehicle_ids],
-        [states[v] for v in vehicle_ids],
+        [_dt(last_ts_ms[v]) for v in vehicle_ids],
+        [states.get(v) for v in vehicle_ids],
     )

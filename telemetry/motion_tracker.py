@@ -31,8 +31,12 @@ FIRST_CATCH_UP_MS = 86_400_000
 
 
 class MotionTracker:
-    def __init__(self, pool: asyncpg.Pool, settings: MotionSettings, stats: Counter[str]) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, settings: MotionSettings, stats: Counter[str], flush_s: float = 30.0
+    ) -> None:
         self._pool = pool
+        self._flush_ms = flush_s * 1000
+        self._flushed_ms: dict[int, int] = {}
         self._settings = settings
         self._stats = stats
         self._timelines: dict[int, VehicleTimeline] = {}
@@ -43,17 +47,19 @@ class MotionTracker:
         for vehicle_id in vehicle_ids:
             self._timelines.pop(vehicle_id, None)
             self._versions.pop(vehicle_id, None)
+            self._flushed_ms.pop(vehicle_id, None)
 
     async def track(self, positions: list[Position]) -> dict[int, Changes]:
-        """Fold `positions` (newly stored, any order) and write what changed."""
+        """Fold `positions` (newly stored, any order) and write what is due."""
         by_vehicle: dict[int, list[Position]] = defaultdict(list)
         for pos in positions:
             by_vehicle[pos.vehicle_id].append(pos)
         vehicle_ids = sorted(by_vehicle)
         if not vehicle_ids:
             return {}
+        new_ids = [v for v in vehicle_ids if v not in self._versions]
         async with self._pool.acquire() as conn, conn.transaction():
-            versions = await motion_store.lock_versions(conn, vehicle_ids)
+            versions = await motion_store.lock_versions(conn, vehicle_ids, new_ids)
             stale = [v for v in vehicle_ids if self._versions.get(v) != versions.get(v)]
             loaded = await self._load_many(conn, stale, by_vehicle) if stale else {}
             changes: dict[int, Changes] = {}
@@ -64,16 +70,45 @@ class MotionTracker:
                     batch = sorted(by_vehicle[vehicle_id], key=order_key)
                     timeline = await self._fold(conn, self._timelines[vehicle_id], batch)
                 self._timelines[vehicle_id] = timeline
-                got = timeline.take_changes()
-                if got is not None:
-                    changes[vehicle_id] = got
-            if changes:
-                states = {v: state_to_json(c.state) for v, c in changes.items()}
-                await motion_store.write_changes(conn, changes, states)
+                if vehicle_id in loaded or self._due(vehicle_id, timeline):
+                    got = timeline.take_changes()
+                    if got is not None:
+                        changes[vehicle_id] = got
+                        self._flushed_ms[vehicle_id] = timeline.newest_ms
+            states = {v: state_to_json(c.state) for v, c in changes.items()}
+            last_ts = {v: self._timelines[v].newest_ms for v in vehicle_ids}
+            await motion_store.write_changes(conn, changes, states, last_ts)
         for vehicle_id in vehicle_ids:
-            self._versions[vehicle_id] = versions.get(vehicle_id, 0) + (1 if vehicle_id in changes else 0)
+            self._versions[vehicle_id] = versions.get(vehicle_id, 0) + 1
         self._stats["motion.segments_written"] += sum(len(c.segments) for c in changes.values())
         return changes
+
+    async def flush_all(self) -> None:
+        """Write every vehicle's pending segments (at shutdown: the tables are then current)."""
+        pending = [v for v, t in self._timelines.items() if t.dirty_from_ms is not None]
+        if not pending:
+            return
+        async with self._pool.acquire() as conn, conn.transaction():
+            versions = await motion_store.lock_versions(conn, sorted(pending), [])
+            mine = [v for v in sorted(pending) if self._versions.get(v) == versions.get(v)]
+            changes = {v: c for v in mine if (c := self._timelines[v].take_changes()) is not None}
+            states = {v: state_to_json(c.state) for v, c in changes.items()}
+            last_ts = {v: self._timelines[v].newest_ms for v in mine}
+            await motion_store.write_changes(conn, changes, states, last_ts)
+        for vehicle_id in mine:
+            self._versions[vehicle_id] = versions[vehicle_id] + 1
+
+    def _due(self, vehicle_id: int, timeline: VehicleTimeline) -> bool:
+        """Write a vehicle's segments and state when a segment closed, late data rewrote
+        history, or `flush_s` of device time passed: the open trip in the table may lag that
+        much, and a worker that takes the vehicle over replays stored positions since the
+        state it finds (the version is bumped every batch regardless)."""
+        if timeline.closed or timeline.dirty_from_ms is None:
+            return timeline.dirty_from_ms is not None
+        open_since = timeline.state.open_since_ms()
+        if open_since is None or timeline.dirty_from_ms < open_since:
+            return True
+        return timeline.newest_ms - self._flushed_ms.get(vehicle_id, 0) >= self._flush_ms
 
     async def _fold(
         self, conn: asyncpg.Connection, timeline: VehicleTimeline, batch: list[Position]

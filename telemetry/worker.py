@@ -181,12 +181,16 @@ async def run_ingest(settings: Settings, stop: asyncio.Event | None = None) -> C
     spool = Spool(settings.ingest_spool_file()) if settings.ingest_spool else None
     writer = DurableWriter(store, spool, metrics, stats, stop, settings.mqtt_topic_root)
     writer.database_down = spool is not None and spool.depth > 0
+    motion = (
+        MotionTracker(pool, settings.motion_settings(), stats, settings.motion_flush_s)
+        if settings.ingest_motion else None
+    )
     pipeline = Pipeline(
         topic_root=settings.mqtt_topic_root,
         registry=registry,
         filters=settings.filter_settings(),
         writer=writer,
-        motion=MotionTracker(pool, settings.motion_settings(), stats) if settings.ingest_motion else None,
+        motion=motion,
         live=live,
         metrics=metrics,
         stats=stats,
@@ -225,6 +229,11 @@ async def run_ingest(settings: Settings, stop: asyncio.Event | None = None) -> C
         source.unsubscribe()
         await asyncio.sleep(0.3)
         await worker.drain()
+        if motion is not None:
+            try:
+                await motion.flush_all()
+            except Exception as exc:  # stored positions are safe; the next start catches up
+                log.warning("could not write the last trip segments: %r", exc)
     finally:
         await asyncio.to_thread(source.stop)
         for task in helpers:
