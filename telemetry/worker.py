@@ -148,6 +148,10 @@ class IngestWorker:
                 return
             except TimeoutError:
                 pass
+            if self.queue.qsize() > self._batch_size or self._writer.database_down:
+                # behind on our own input: the silence may be ours, not the devices'
+                self.stats["silence_sweeps_skipped"] += 1
+                continue
             try:
                 changes = await silence.sweep(pool, settings, datetime.now(UTC))
                 if changes:
