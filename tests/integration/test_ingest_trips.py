@@ -10,6 +10,7 @@ state keeps the result the same.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import urllib.request
@@ -96,10 +97,8 @@ async def wait_for_segments(db_conn, vehicle_id: int, expected: list[tuple]) -> 
         got = await stored_segments(db_conn, vehicle_id)
         return got == expected
 
-    try:
+    with contextlib.suppress(TimeoutError):  # the caller compares and shows the difference
         await wait_until(settled, timeout_s=20, interval_s=0.3)
-    except TimeoutError:
-        pass
     return got
 
 
