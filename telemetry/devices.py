@@ -6,7 +6,6 @@ registered while the worker runs is picked up without a restart.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -20,6 +19,14 @@ class DeviceBinding:
     device_id: int
     vehicle_id: int | None
     report_interval_s: int
+
+
+def with_ids(p: Position, device_id: int, vehicle_id: int) -> Position:
+    """`p` resolved (dataclasses.replace does the same, several times slower: ingest's hot path)."""
+    return Position(
+        p.device_uid, p.ts_ms, p.received_ms, p.lat, p.lon, p.speed_kmh, p.heading_deg, p.acc,
+        p.fix, p.odometer_km, p.fuel_l, p.soc_pct, p.alarm, p.seq, device_id, vehicle_id,
+    )
 
 
 Loader = Callable[[], Awaitable[dict[str, DeviceBinding]]]
@@ -59,9 +66,7 @@ class DeviceRegistry:
                 reason = "unknown_device" if binding is None else "unbound_device"
                 rejections.append(self._rejection(pos, reason))
                 continue
-            resolved.append(
-                dataclasses.replace(pos, device_id=binding.device_id, vehicle_id=binding.vehicle_id)
-            )
+            resolved.append(with_ids(pos, binding.device_id, binding.vehicle_id))
         return resolved, rejections
 
     async def resolve_status(
