@@ -51,6 +51,7 @@ class MqttSource:
             self._client.tls_set()
         self.connected = threading.Event()
         self._stopping = False
+        self._stopped = False
 
     def start(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[RawMessage]) -> None:
         def on_connect(client, userdata, flags, reason_code, properties):  # noqa: ANN001
@@ -91,18 +92,22 @@ class MqttSource:
         self._client.loop_start()
 
     def ack(self, messages: list[RawMessage]) -> None:
-        """PUBACK the messages now durable (paho queues the packet; safe from this thread)."""
+        """PUBACK the messages now durable (paho queues the packet; safe from this thread).
+        After `stop` this does nothing: the broker redelivers them, which is harmless."""
+        if self._stopping:
+            return
         for msg in messages:
             if msg.qos > 0:
                 self._client.ack(msg.mid, msg.qos)
 
-    def unsubscribe(self) -> None:
-        """No new messages from here on; those already on their way still arrive."""
-        self._stopping = True
-        self._client.unsubscribe(self._topics)
-
     def stop(self) -> None:
-        """Blocking (joins paho's thread): call it through asyncio.to_thread."""
-        self._stopping = True
+        """Disconnect, keeping the subscriptions: the persistent session goes on collecting
+        what devices publish until the worker is back. (Unsubscribing first would end that:
+        everything published during a restart would be lost.) Messages received and not yet
+        acknowledged are redelivered on the next connect. Blocking (joins paho's thread):
+        call it through asyncio.to_thread."""
+        if self._stopped:
+            return
+        self._stopping = self._stopped = True
         self._client.disconnect()
         self._client.loop_stop()

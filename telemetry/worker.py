@@ -229,9 +229,10 @@ async def run_ingest(settings: Settings, stop: asyncio.Event | None = None) -> C
         helpers.append(asyncio.create_task(worker.drain_spool(spool, lambda: pool.fetchval("SELECT 1"))))
     try:
         await worker.run()
-        # stop delivery, let what paho already handed over reach the queue, finish it, ack it
-        source.unsubscribe()
-        await asyncio.sleep(0.3)
+        # stop receiving (the session keeps the subscriptions), then store what was handed
+        # over; it cannot be acknowledged any more and is redelivered: a no-op then
+        await asyncio.to_thread(source.stop)
+        await asyncio.sleep(0)  # the last hand-over from paho's thread
         await worker.drain()
         if motion is not None:
             try:
