@@ -45,19 +45,24 @@ class LivePublisher:
                 continue
 
     async def publish_positions(self, positions: list[Position]) -> None:
-        """Publish every accepted fix that is newer than what the console has; a late fix
-        (older than the vehicle's latest) goes to the database only, never moves the marker back."""
-        fresh: list[Position] = []
-        newest_ts: dict[int, int] = {}
-        for pos in sorted(positions, key=lambda p: p.ts_ms):
-            known = newest_ts.get(pos.vehicle_id, self._latest_ts_ms.get(pos.vehicle_id, -1))
-            if pos.fix and pos.ts_ms > known:
-                fresh.append(pos)
-                newest_ts[pos.vehicle_id] = pos.ts_ms
-        if not fresh:
+        """Publish each vehicle's newest fix of the batch if it is newer than what the console
+        has; a late fix (older than the vehicle's latest) goes to the database only, never
+        moves the marker back."""
+        newest_pos: dict[int, Position] = {}
+        for pos in positions:
+            if not pos.fix:
+                continue
+            best = newest_pos.get(pos.vehicle_id)
+            if pos.ts_ms > (best.ts_ms if best else self._latest_ts_ms.get(pos.vehicle_id, -1)):
+                newest_pos[pos.vehicle_id] = pos
+        if not newest_pos:
             return
-        states = [live_state(pos) for pos in fresh]
-        newest = {s["vehicle_id"]: s for s in states}  # later wins: states are in time order
+        # one state per vehicle and batch: the console shows where a car is now; a batch holds
+        # at most a few hundred milliseconds of a 1 Hz terminal, or a gateway's batch of fixes
+        # whose newest is what the marker needs (the track is read from the database)
+        states = [live_state(pos) for pos in newest_pos.values()]
+        newest = {s["vehicle_id"]: s for s in states}
+        newest_ts = {v: p.ts_ms for v, p in newest_pos.items()}
         args: list[object] = []
         for vehicle_id, state in newest.items():
             args += [str(vehicle_id), state["ts_ms"], orjson.dumps(state)]
