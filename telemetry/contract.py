@@ -114,7 +114,7 @@ def parse_ts_ms(value: object) -> int:
     """Epoch milliseconds, or ISO 8601 text that carries its offset (a bare local time is refused)."""
     if isinstance(value, bool):
         raise InvalidPosition("bad_timestamp", "ts is a boolean")
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         if not math.isfinite(value) or value < MIN_TS_MS:
             raise InvalidPosition("bad_timestamp", f"epoch ms {value} is before 2000")
         return int(value)
@@ -134,7 +134,7 @@ def parse_ts_ms(value: object) -> int:
 
 def _number(item: dict, name: str) -> float:
     value = item[name]
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise InvalidPosition("bad_field", f"{name} must be a finite number, got {value!r:.40}")
     return float(value)
 
