@@ -81,15 +81,17 @@ _POSITION_SELECT = """SELECT device_id, ts, seq, received_at, lat, lon, speed_km
 
 async def positions_after(conn: asyncpg.Connection, vehicle_id: int, after_ms: int) -> list[Position]:
     rows = await conn.fetch(_POSITION_SELECT, vehicle_id, _dt(after_ms))
-    return [
-        Position(
-            device_uid="", ts_ms=_ms(r["ts"]), received_ms=_ms(r["received_at"]), lat=r["lat"],
-            lon=r["lon"], speed_kmh=r["speed_kmh"], heading_deg=r["heading_deg"], acc=r["acc"],
-            fix=r["fix"], odometer_km=r["odometer_km"], seq=r["seq"], device_id=r["device_id"],
-            vehicle_id=vehicle_id,
-        )
-        for r in rows
-    ]
+    return [_position(r, vehicle_id) for r in rows]
+
+
+def _position(r: asyncpg.Record, vehicle_id: int) -> Position:
+    """A stored position, as much of it as the detectors read."""
+    return Position(
+        device_uid="", ts_ms=_ms(r["ts"]), received_ms=_ms(r["received_at"]), lat=r["lat"],
+        lon=r["lon"], speed_kmh=r["speed_kmh"], heading_deg=r["heading_deg"], acc=r["acc"],
+        fix=r["fix"], odometer_km=r["odometer_km"], seq=r["seq"], device_id=r["device_id"],
+        vehicle_id=vehicle_id,
+    )
 
 
 async def positions_after_many(
@@ -108,12 +110,7 @@ async def positions_after_many(
     )
     out: dict[int, list[Position]] = {v: [] for v in vehicle_ids}
     for r in rows:
-        out[r["vehicle_id"]].append(Position(
-            device_uid="", ts_ms=_ms(r["ts"]), received_ms=_ms(r["received_at"]), lat=r["lat"],
-            lon=r["lon"], speed_kmh=r["speed_kmh"], heading_deg=r["heading_deg"], acc=r["acc"],
-            fix=r["fix"], odometer_km=r["odometer_km"], seq=r["seq"], device_id=r["device_id"],
-            vehicle_id=r["vehicle_id"],
-        ))
+        out[r["vehicle_id"]].append(_position(r, r["vehicle_id"]))
     return out
 
 

@@ -1,6 +1,6 @@
 """The ingest pipeline: one ordered list of small stages, each `async (Batch) -> None`.
 
-    decode → resolve → filter → order → persist → detect → publish
+    decode → resolve → filter → order → persist → publish → detect
 
 - decode   (telemetry.contract)   bytes → positions / status changes / rejections
 - resolve  (telemetry.devices)    device uid → device and vehicle ids
@@ -9,12 +9,13 @@
 - persist  (telemetry.store)      one transaction: positions (COPY, idempotent key), latest
                                   state, dead letters, device status. PostgreSQL away: the
                                   raw messages go to the local spool (telemetry.spool)
-- detect   (telemetry.motion_tracker) trips and stops, incrementally, with late-data replay
 - publish  (telemetry.live)       Redis: latest state and the console's live channel
+- detect   (telemetry.motion_tracker) trips and stops, incrementally, with late-data replay
 
 Persist comes before detect on purpose: a position is safe (and acknowledged) once stored,
 whatever a detector does with it, and the detectors read stored positions when late data
-makes them replay. A failing stage is logged and counted (fleet_ingest_stage_errors); before
+makes them replay. Publish comes before detect because the console needs the position, not
+the trip bookkeeping: the marker moves one detector pass sooner. A failing stage is logged and counted (fleet_ingest_stage_errors); before
 persist the batch's raw messages are spooled or retried, after persist the positions are
 stored already and the detectors catch up from storage.
 """
@@ -89,8 +90,8 @@ class Pipeline:
             ("filter", self.filter),
             ("order", self.order),
             ("persist", self.persist),
-            ("detect", self.detect),
             ("publish", self.publish),
+            ("detect", self.detect),
         ]
 
     async def run(self, batch: Batch) -> Batch:

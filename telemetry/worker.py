@@ -1,8 +1,8 @@
 """The ingest worker: MQTT in, PostgreSQL and Redis out.
 
 Follow one position: paho thread (mqtt_source) -> asyncio queue -> `IngestWorker.run` takes a
-batch -> the stages of telemetry.pipeline (decode, resolve, filter, order, persist, detect,
-publish) -> PUBACK once the batch is durable -> web/live relays the Redis message to the
+batch -> the stages of telemetry.pipeline (decode, resolve, filter, order, persist, publish,
+detect) -> PUBACK once the batch is durable -> web/live relays the Redis message to the
 console. Besides the queue the worker drains its local spool (batches kept while PostgreSQL
 was away) and sweeps for devices gone silent.
 """

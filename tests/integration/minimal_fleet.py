@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
+import orjson
 
 DEVICE_UIDS = ("013800000001", "013800000002")
 
@@ -32,3 +35,24 @@ async def insert_minimal_fleet(conn: asyncpg.Connection) -> dict[str, int]:
         vehicles[uid] = vehicle_id
     await conn.execute("INSERT INTO devices (uid) VALUES ('013899999999')")  # registered, unbound
     return vehicles
+
+
+class TwoCarStream:
+    """Positions of the two cars, alternating, published as a steady QoS 1 stream (2,000/s,
+    not one burst: Mosquitto's default queue drops QoS 1 messages beyond 1,000)."""
+
+    def __init__(self, pub, root: str, start_ms: int) -> None:  # noqa: ANN001 (a paho client)
+        self._pub = pub
+        self._root = root
+        self._start_ms = start_ms
+        self.seq = 0
+
+    async def send(self, n: int) -> None:
+        for _ in range(n):
+            seq = self.seq
+            body = {"ts": self._start_ms + seq * 1000, "lat": 30.0 + seq * 1e-5, "lon": 114.3, "seq": seq}
+            self._pub.publish(f"{self._root}/devices/{DEVICE_UIDS[seq % 2]}/telemetry",
+                              orjson.dumps(body), qos=1)
+            self.seq += 1
+            if self.seq % 100 == 0:
+                await asyncio.sleep(0.05)

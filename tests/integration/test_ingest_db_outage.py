@@ -11,7 +11,6 @@ import asyncio
 import os
 import time
 
-import orjson
 import pytest
 
 from fleet.config import Settings
@@ -19,7 +18,7 @@ from fleet.db import connect
 from fleet.migrate import migrate
 from fleet.stack import EmbeddedPostgres
 from telemetry.worker import run_ingest
-from tests.integration.minimal_fleet import DEVICE_UIDS, insert_minimal_fleet
+from tests.integration.minimal_fleet import TwoCarStream, insert_minimal_fleet
 from tests.integration.test_ingest_mqtt import publisher
 from tests.waiting import wait_until
 
@@ -60,17 +59,8 @@ async def test_postgres_outage_loses_nothing(services, tmp_path, unique_prefix, 
         stop = asyncio.Event()
         worker = asyncio.create_task(run_ingest(settings, stop))
         pub = publisher(services.mqtt_url)
-        start_ms = int(time.time() * 1000) - 3_600_000
-        seq = 0
-
-        async def send(n: int) -> None:
-            nonlocal seq
-            for _ in range(n):
-                body = {"ts": start_ms + seq * 1000, "lat": 30.0 + seq * 1e-5, "lon": 114.3, "seq": seq}
-                pub.publish(f"{root}/devices/{DEVICE_UIDS[seq % 2]}/telemetry", orjson.dumps(body), qos=1)
-                seq += 1
-                if seq % 100 == 0:
-                    await asyncio.sleep(0.05)  # a steady stream (2,000/s), not one burst
+        stream = TwoCarStream(pub, root, int(time.time() * 1000) - 3_600_000)
+        send = stream.send
 
         await asyncio.sleep(2)  # subscribed
         await send(BEFORE)

@@ -8,12 +8,11 @@ import asyncio
 import os
 import time
 
-import orjson
 import pytest
 
 from fleet.config import Settings
 from telemetry.worker import run_ingest
-from tests.integration.minimal_fleet import DEVICE_UIDS, insert_minimal_fleet
+from tests.integration.minimal_fleet import DEVICE_UIDS, TwoCarStream, insert_minimal_fleet
 from tests.integration.test_ingest_mqtt import publisher
 from tests.waiting import wait_until
 
@@ -31,17 +30,8 @@ async def test_graceful_restart_loses_nothing(services, migrated_db_url, db_conn
         ingest_client_id=f"ingest-{unique_prefix}", data_dir=tmp_path, ingest_metrics_port=0,
     )
     pub = publisher(services.mqtt_url)
-    start_ms = int(time.time() * 1000) - 3_600_000
-    seq = 0
-
-    async def send(n: int) -> None:
-        nonlocal seq
-        for _ in range(n):
-            body = {"ts": start_ms + seq * 1000, "lat": 30.0 + seq * 1e-5, "lon": 114.3, "seq": seq}
-            pub.publish(f"{root}/devices/{DEVICE_UIDS[seq % 2]}/telemetry", orjson.dumps(body), qos=1)
-            seq += 1
-            if seq % 100 == 0:
-                await asyncio.sleep(0.05)
+    stream = TwoCarStream(pub, root, int(time.time() * 1000) - 3_600_000)
+    send = stream.send
 
     async def stored(n: int) -> bool:
         return await db_conn.fetchval("SELECT count(*) FROM positions") >= n
