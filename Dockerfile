@@ -9,6 +9,7 @@ COPY optimizer optimizer
 COPY web web
 COPY simulator simulator
 RUN pip install --no-cache-dir .
-RUN useradd --system fleet
+RUN useradd --system fleet \
+    && mkdir -p /var/lib/fleet/spool && chown -R fleet /var/lib/fleet  # the ingest spool volume
 USER fleet
 ENTRYPOINT ["fleet"]
