@@ -123,3 +123,60 @@ async def test_with_a_spool_an_outage_spools_and_acks_then_drains(tmp_path):
     # a spool reopened after a restart is empty: nothing is replayed twice
     spool.close()
     assert Spool(tmp_path / "spool.sqlite").depth == 0
+
+
+class Exploding:
+    """A detector or publisher that fails on every call."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def track(self, positions):
+        self.calls += 1
+        raise RuntimeError("detector bug")
+
+    def forget(self, vehicle_ids):
+        self.forgotten = vehicle_ids
+
+    async def publish_positions(self, positions):
+        self.calls += 1
+        raise ConnectionError("redis away")
+
+    async def publish_status(self, statuses):
+        pass
+
+
+async def test_a_failing_stage_after_persist_is_counted_and_loses_nothing():
+    store = PickyStore()
+    worker, acked = await make_worker(store)
+    broken = Exploding()
+    worker.pipeline._motion = broken  # detect fails
+    worker.pipeline._live = broken  # publish fails
+    await worker.process([message(1, mid=301), message(2, mid=302)])
+    assert sorted(p.seq for p in store.stored) == [1, 2]  # stored anyway
+    assert acked == [301, 302]  # and acknowledged: they are durable
+    assert worker.stats["stage_errors.detect"] == 1 and worker.stats["stage_errors.publish"] == 1
+    assert broken.forgotten == [10]  # the detector reloads this vehicle from storage next time
+    samples = {
+        s.labels["stage"]: s.value
+        for metric in worker.pipeline._metrics.stage_errors.collect() for s in metric.samples
+        if s.name.endswith("_total")
+    }
+    assert samples == {"detect": 1.0, "publish": 1.0}
+
+
+async def test_a_failing_stage_before_persist_spools_the_raw_batch(tmp_path):
+    from telemetry.spool import Spool
+
+    store = PickyStore()
+    spool = Spool(tmp_path / "spool.sqlite")
+    worker, acked = await make_worker(store, spool)
+
+    async def broken_filter(batch):
+        raise RuntimeError("filter bug")
+
+    worker.pipeline.stages = [(n, broken_filter if n == "filter" else s) for n, s in worker.pipeline.stages]
+    await worker.process([message(1, mid=401)])
+    assert store.stored == [] and spool.depth == 1 and acked == [401]  # kept whole, on disk
+    assert [orjson.loads(m.payload)["seq"] for _, m in spool.peek(10)] == [1]
+    assert worker.stats["stage_errors.filter"] == 1
