@@ -105,7 +105,7 @@ class TripRequest:
     trip_type: TripType
     home_city: str  # the applicant unit's city
     destination_cities: tuple[str, ...]
-    planned_start: datetime  # Asia/Shanghai, aware
+    planned_start: datetime  # aware, in Asia/Shanghai: night windows and holidays are local
     planned_end: datetime
     state: RequestState = RequestState.DRAFT
     approval_levels: int = 1

@@ -21,7 +21,17 @@ from starlette.staticfiles import StaticFiles
 from fleet.config import Settings
 from web.errors import install_error_handlers
 from web.resources import Resources
-from web.routes import auth, dead_letters, health, live, map_config, pages, tiles, vehicles
+from web.routes import (
+    auth,
+    dead_letters,
+    health,
+    live,
+    map_config,
+    pages,
+    tiles,
+    trip_requests,
+    vehicles,
+)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -76,6 +86,7 @@ def create_app(settings: Settings) -> FastAPI:
         tiles.router,
         live.router,
         pages.router,
+        trip_requests.router,
     ):
         app.include_router(router)
     app.mount("/static", RevalidatedStaticFiles(directory=STATIC_DIR), name="static")
