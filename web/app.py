@@ -24,6 +24,7 @@ from web.resources import Resources
 from web.routes import (
     auth,
     dead_letters,
+    dispatch_orders,
     health,
     live,
     map_config,
@@ -87,6 +88,7 @@ def create_app(settings: Settings) -> FastAPI:
         live.router,
         pages.router,
         trip_requests.router,
+        dispatch_orders.router,
     ):
         app.include_router(router)
     app.mount("/static", RevalidatedStaticFiles(directory=STATIC_DIR), name="static")
