@@ -10,7 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from telemetry.encode import position_payload
+from telemetry.encode import position_rejection
 from telemetry.model import Position, Rejection, StatusChange
 
 
@@ -97,11 +97,4 @@ class DeviceRegistry:
             if reason == "unknown_device"
             else f"device {pos.device_uid!r} is not bound to a vehicle"
         )
-        return Rejection(
-            f"{self._topic_root}/devices/{pos.device_uid}/telemetry",
-            position_payload(pos),
-            reason,
-            detail,
-            pos.received_ms,
-            pos.device_uid,
-        )
+        return position_rejection(self._topic_root, pos, reason, detail)

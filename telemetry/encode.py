@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from telemetry.model import Position
+from telemetry.model import Position, Rejection
 
 _CONTRACT_FIELDS = (
     "lat", "lon", "speed_kmh", "heading_deg", "acc", "fix", "odometer_km", "fuel_l", "soc_pct",
@@ -39,3 +39,9 @@ def live_state(pos: Position) -> dict[str, object]:
         "soc_pct": pos.soc_pct,
         "alarm": pos.alarm,
     }
+
+
+def position_rejection(topic_root: str, pos: Position, reason: str, detail: str) -> Rejection:
+    """A decoded position refused later (filter, store): kept as the device would have sent it."""
+    topic = f"{topic_root}/devices/{pos.device_uid}/telemetry"
+    return Rejection(topic, position_payload(pos), reason, detail, pos.received_ms, pos.device_uid)

@@ -14,7 +14,7 @@ import logging
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from telemetry.encode import position_payload
+from telemetry.encode import position_rejection
 from telemetry.metrics import IngestMetrics
 from telemetry.model import Position, RawMessage, Rejection
 from telemetry.spool import Spool
@@ -77,7 +77,7 @@ class DurableWriter:
             written = await self._write_with_retry(positions, rejections, batch)
         except DATA_ERRORS as exc:
             if len(positions) <= 1:
-                refused = [self._rejection(p, "store_error", repr(exc)[:300]) for p in positions]
+                refused = [position_rejection(self._root, p, "store_error", repr(exc)[:300]) for p in positions]
                 written = await self._write_with_retry([], rejections + refused, batch)
                 return None if written is None else ([], rejections + refused)
             half = len(positions) // 2
@@ -115,7 +115,3 @@ class DurableWriter:
             batch.inserted += inserted
             batch.statuses = batch.statuses + online
             return True
-
-    def _rejection(self, pos: Position, reason: str, detail: str) -> Rejection:
-        topic = f"{self._root}/devices/{pos.device_uid}/telemetry"
-        return Rejection(topic, position_payload(pos), reason, detail, pos.received_ms, pos.device_uid)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from telemetry.contract import decode_message
 from telemetry.devices import DeviceBinding, DeviceRegistry
-from telemetry.encode import position_payload
+from telemetry.encode import position_rejection
 from telemetry.filters import FilterSettings, VehicleFilterState, check
 from telemetry.live import LivePublisher
 from telemetry.metrics import IngestMetrics
@@ -145,7 +145,7 @@ class Pipeline:
             if refused is None or refused[0] == "duplicate":
                 kept.append(pos)
             else:
-                batch.rejections.append(self._rejection(pos, *refused))
+                batch.rejections.append(position_rejection(self._root, pos, *refused))
         batch.positions = kept
 
     async def order(self, batch: Batch) -> None:
@@ -184,7 +184,3 @@ class Pipeline:
         except Exception:  # the data is stored; the console catches up on the next batch
             self.stats["publish_errors"] += 1
             raise
-
-    def _rejection(self, pos: Position, reason: str, detail: str) -> Rejection:
-        topic = f"{self._root}/devices/{pos.device_uid}/telemetry"
-        return Rejection(topic, position_payload(pos), reason, detail, pos.received_ms, pos.device_uid)

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from tests.integration.web_app import assert_error, login
+from tests.unit.test_simplify import segment_gap_m
 from web.queries.tracks import load_track, load_trips
 from web.tracks import LOCAL_TZ, local_day, polyline_length_m
 
@@ -198,16 +199,6 @@ def ms(ts: datetime) -> int:
     return int(ts.timestamp() * 1000)
 
 
-def distance_to_segment_m(p, a, b) -> float:
-    """Point to segment in a local equirectangular projection (independent of web.simplify)."""
-    kx = M_PER_DEG_LAT * math.cos(math.radians((a[0] + b[0]) / 2))
-    px, py = (p[1] - a[1]) * kx, (p[0] - a[0]) * M_PER_DEG_LAT
-    bx, by = (b[1] - a[1]) * kx, (b[0] - a[0]) * M_PER_DEG_LAT
-    chord2 = bx * bx + by * by
-    t = 0.0 if chord2 == 0 else max(0.0, min(1.0, (px * bx + py * by) / chord2))
-    return math.hypot(px - t * bx, py - t * by)
-
-
 def max_deviation_m(raw: list[tuple], kept: list[dict]) -> float:
     """How far the raw fixes lie from the returned line, each from the piece spanning it."""
     worst_m = 0.0
@@ -217,7 +208,7 @@ def max_deviation_m(raw: list[tuple], kept: list[dict]) -> float:
         while k + 2 < len(kept) and kept[k + 1]["ts_ms"] <= ts_ms:
             k += 1
         a, b = kept[k], kept[k + 1]
-        gap_m = distance_to_segment_m((lat, lon), (a["lat"], a["lon"]), (b["lat"], b["lon"]))
+        gap_m = segment_gap_m((lat, lon), (a["lat"], a["lon"]), (b["lat"], b["lon"]))
         worst_m = max(worst_m, gap_m)
     return worst_m
 
@@ -277,7 +268,7 @@ async def test_simplification_keeps_the_budget_the_corner_and_every_boundary(cli
         tolerances.append(tolerance_m)
     # Where the L turns north: kept, within the tolerance, however small the budget.
     corner_gap_m = min(
-        distance_to_segment_m(day.corner, (p["lat"], p["lon"]), (p["lat"], p["lon"]))
+        segment_gap_m(day.corner, (p["lat"], p["lon"]), (p["lat"], p["lon"]))
         for p in points
     )
     assert corner_gap_m < max(tolerances[-1], 10)
