@@ -128,12 +128,18 @@ _ORDER_FROM = """FROM dispatch_orders d
 
 
 async def insert_order(conn: asyncpg.Connection, request_id: int) -> int:
-    """A new order (待派车) for the request's planned window."""
-    return await conn.fetchval(
+    """A new order (待派车) for the request's planned window, carrying that request."""
+    order_id = await conn.fetchval(
         """INSERT INTO dispatch_orders (request_id, planned_start, planned_end)
            SELECT id, planned_start, planned_end FROM trip_requests WHERE id = $1 RETURNING id""",
         request_id,
     )
+    await conn.execute(
+        """INSERT INTO dispatch_order_requests (order_id, request_id, passenger_count)
+           SELECT $1, id, passenger_count FROM trip_requests WHERE id = $2""",
+        order_id, request_id,
+    )
+    return order_id
 
 
 async def fetch_order_in_scope(

@@ -21,6 +21,7 @@ from shapely import Polygon
 from fleet.passwords import hash_password, verify_password
 from fleet.scenario.geo import geojson, zone_polygon
 from fleet.scenario.model import Organisation, Scenario, boundary_geofence_code, lot_geofence_code
+from fleet.seed_dispatch import seed_approval_policies, seed_documents
 
 
 async def seed_scenario(
@@ -64,6 +65,9 @@ async def seed_scenario(
                 for d in s.drivers
             ],
         )
+        await seed_documents(conn, [vehicle_ids[v.plate] for v in s.vehicles])
+        await seed_approval_policies(conn, org_ids[next(o.code for o in s.organisations
+                                                        if o.parent_code is None)])
         users = 0
         if demo_password:  # None or empty: no account that can log in
             users = await _demo_users(conn, s, org_ids, demo_password)
@@ -266,12 +270,16 @@ async def _devices(conn: asyncpg.Connection, s: Scenario, vehicle_ids: dict[str,
 async def _demo_users(
     conn: asyncpg.Connection, s: Scenario, org_ids: dict[str, int], password: str
 ) -> int:
-    """admin, dispatcher, inspector, driver1 and requester, all with the demo password."""
+    """admin, dispatcher, inspector, driver1, requester, approver (the requester's unit),
+    leader (the city's 分管领导, a second approval level) and rental1 (the operator of the
+    first rental company), all with the demo password."""
     home = s.cities[0]  # 武汉 in the bundled scenario
     root = next(o for o in s.organisations if o.parent_code is None)
+    city = next(o for o in s.organisations if o.kind == "city" and o.city_code == home.code)
     platform = next(o for o in s.organisations if o.kind == "platform" and o.city_code == home.code)
     unit = next(o for o in s.organisations if o.kind == "unit" and o.city_code == home.code)
     driver = next(d for d in s.drivers if d.city_code == home.code and not d.rental_company_code)
+    company = s.rental_companies[0]
     # username, display name, organisation, roles, cleared for 机要 positions
     accounts = [
         ("admin", "平台管理员 Platform admin", root.code, ["admin"], True),
@@ -279,6 +287,10 @@ async def _demo_users(
         ("inspector", "稽查员 Inspector", root.code, ["inspector"], True),
         ("driver1", driver.name, driver.org_code, ["driver"], False),
         ("requester", f"用车人 Requester ({unit.name_zh})", unit.code, ["requester"], False),
+        ("approver", f"科室负责人 Approver ({unit.name_zh})", unit.code, ["approver"], False),
+        ("leader", f"分管领导 Leader ({city.name_zh})", city.code, ["approver"], False),
+        ("rental1", f"租赁调度 Rental operator ({company.name_zh})", platform.code,
+         ["rental_operator"], False),
     ]
     existing = {
         row["username"]: row["password_hash"]
@@ -306,6 +318,11 @@ async def _demo_users(
         ],
     )
     user_ids = await _ids(conn, "users", "username", [a[0] for a in accounts])
+    await conn.execute(
+        """UPDATE users SET rental_company_id = (SELECT id FROM rental_companies WHERE code = $2)
+           WHERE id = $1 AND rental_company_id IS NULL""",
+        user_ids["rental1"], company.code,
+    )
     await conn.execute(
         "UPDATE drivers SET user_id = NULL WHERE user_id = $1 AND code <> $2",
         user_ids["driver1"],

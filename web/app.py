@@ -20,17 +20,26 @@ from starlette.staticfiles import StaticFiles
 
 from fleet.config import Settings
 from web.errors import install_error_handlers
+from web.jobs import JobRunner, platform_jobs
 from web.resources import Resources
 from web.routes import (
+    approval_policies,
     auth,
     dead_letters,
+    dispatch_console,
     dispatch_orders,
+    driver,
     health,
     live,
     map_config,
+    notifications,
     pages,
+    places,
+    rental,
+    reports,
     tiles,
     trip_requests,
+    vehicle_documents,
     vehicles,
 )
 
@@ -52,9 +61,12 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         resources = await Resources.open(settings)
         app.state.resources = resources
+        jobs = JobRunner(resources.pool, platform_jobs())
+        jobs.start()
         try:
             yield
         finally:
+            await jobs.stop()
             await resources.close()
 
     app = FastAPI(
@@ -89,6 +101,14 @@ def create_app(settings: Settings) -> FastAPI:
         pages.router,
         trip_requests.router,
         dispatch_orders.router,
+        dispatch_console.router,
+        approval_policies.router,
+        places.router,
+        rental.router,
+        driver.router,
+        reports.router,
+        vehicle_documents.router,
+        notifications.router,
     ):
         app.include_router(router)
     app.mount("/static", RevalidatedStaticFiles(directory=STATIC_DIR), name="static")

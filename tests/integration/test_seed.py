@@ -114,13 +114,20 @@ async def test_demo_users_log_in_with_the_demo_password(db_conn):
                FROM users u JOIN organisations o ON o.id = u.org_id"""
         )
     }
-    assert set(users) == {"admin", "dispatcher", "inspector", "driver1", "requester"}
+    assert set(users) == {"admin", "dispatcher", "inspector", "driver1", "requester", "approver",
+                          "leader", "rental1"}
     for user in users.values():
         assert verify_password(user["password_hash"], "demo-pass")
         assert not verify_password(user["password_hash"], "wrong")
     assert users["admin"]["kind"] == "province" and users["admin"]["roles"] == ["admin"]
     assert users["dispatcher"]["code"] == "420100-PF"
     assert users["requester"]["kind"] == "unit"
+    assert users["approver"]["code"] == users["requester"]["code"]  # the unit's own approver
+    assert users["leader"]["kind"] == "city" and users["leader"]["roles"] == ["approver"]
+    company = await db_conn.fetchval(
+        "SELECT c.code FROM users u JOIN rental_companies c ON c.id = u.rental_company_id "
+        "WHERE u.username = 'rental1'")
+    assert company is not None
     linked = await db_conn.fetchrow(
         """SELECT d.code, d.home_city_code FROM drivers d JOIN users u ON u.id = d.user_id
            WHERE u.username = 'driver1'"""

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 from fleet.passwords import hash_password, verify_password
 from web.deps import CurrentUser, ResourcesDep, SettingsDep
 from web.errors import ApiError
+from web.navigation import landing_path, pages_for
 from web.principal import OrgRef, Principal
 from web.queries.users import login_row, principal_by_id
 from web.schemas.auth import LoginIn, MeRead, OrgRead
@@ -45,6 +46,8 @@ def me_read(user: Principal) -> MeRead:
         cleared_confidential=user.cleared_confidential,
         org=_org(user.org),
         scope_org=_org(user.scope_org),
+        pages=[page.path for page in pages_for(user.roles)],
+        landing=landing_path(user.roles),
     )
 
 

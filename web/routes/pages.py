@@ -1,5 +1,5 @@
-"""The HTML pages: login, the live console and the admins' dead letters (plain HTML + JS modules
-under web/static)."""
+"""The HTML pages (plain HTML + JS modules under web/static): login, and every page of
+web/navigation.PAGES, each open to its roles only."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from web.deps import OptionalUser, SettingsDep
+from web.navigation import PAGES, Page, landing_path
 
 router = APIRouter(include_in_schema=False)
 
@@ -51,30 +52,44 @@ def _html(name: str, tile_url: str) -> HTMLResponse:
 
 @router.get("/")
 async def index(user: OptionalUser) -> Response:
-    return RedirectResponse("/console" if user else "/login", status_code=303)
+    return RedirectResponse(landing_path(user.roles) if user else "/login", status_code=303)
 
 
 @router.get("/login")
 async def login_page(user: OptionalUser, settings: SettingsDep) -> Response:
     if user is not None:
-        return RedirectResponse("/console", status_code=303)
+        return RedirectResponse(landing_path(user.roles), status_code=303)
     return _html("login.html", settings.tile_url)
 
 
-@router.get("/console")
-async def console_page(user: OptionalUser, settings: SettingsDep) -> Response:
-    if user is None:
-        return RedirectResponse("/login", status_code=303)
-    return _html("console.html", settings.tile_url)
+def _page_route(page: Page):  # type: ignore[no-untyped-def]
+    async def show(user: OptionalUser, settings: SettingsDep) -> Response:
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        if page.roles.isdisjoint(user.roles):  # not theirs: their own first page instead
+            return RedirectResponse(landing_path(user.roles), status_code=303)
+        return _html(page.file, settings.tile_url)
+
+    show.__name__ = f"page_{page.key}"
+    return show
 
 
-@router.get("/admin/dead-letters")
-async def dead_letters_page(user: OptionalUser, settings: SettingsDep) -> Response:
-    if user is None:
-        return RedirectResponse("/login", status_code=303)
-    if "admin" not in user.roles:
-        return RedirectResponse("/console", status_code=303)
-    return _html("admin_dead_letters.html", settings.tile_url)
+for _entry in PAGES:
+    router.add_api_route(_entry.path, _page_route(_entry), methods=["GET"])
+
+
+@router.get("/driver/manifest.webmanifest")
+async def driver_manifest() -> Response:
+    """The driver page installs as a PWA (its service worker is /driver/sw.js)."""
+    return Response(_page("driver.webmanifest"), media_type="application/manifest+json",
+                    headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/driver/sw.js")
+async def driver_service_worker() -> Response:
+    # Served under /driver/ so that its scope is the driver page.
+    return Response(_page("js/driver_sw.js"), media_type="text/javascript",
+                    headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/driver"})
 
 
 @router.get("/favicon.ico")

@@ -27,3 +27,5 @@ class MeRead(BaseModel):
     cleared_confidential: bool
     org: OrgRead
     scope_org: OrgRead
+    pages: list[str] = []  # the pages this user may open, in menu order (web/navigation.py)
+    landing: str = "/console"  # where to go after login

@@ -104,6 +104,13 @@ const MESSAGES = {
     "layers.zones": "敏感区域",
     "map.fit": "全部车辆",
     "top.admin": "死信",
+    "nav.console": "实时监控",
+    "nav.approvals": "用车审批",
+    "nav.requests": "用车申请",
+    "nav.driver": "我的任务",
+    "nav.rental": "租赁接单",
+    "nav.reports": "统计报表",
+    "nav.admin_dead_letters": "死信",
     "duration.s": "{s} 秒",
     "duration.m": "{m} 分钟",
     "duration.hm": "{h} 小时 {m} 分",
@@ -297,6 +304,13 @@ const MESSAGES = {
     "layers.zones": "Sensitive zones",
     "map.fit": "All vehicles",
     "top.admin": "Dead letters",
+    "nav.console": "Live console",
+    "nav.approvals": "Approvals",
+    "nav.requests": "Trip requests",
+    "nav.driver": "My orders",
+    "nav.rental": "Rental orders",
+    "nav.reports": "Reports",
+    "nav.admin_dead_letters": "Dead letters",
     "duration.s": "{s} s",
     "duration.m": "{m} min",
     "duration.hm": "{h} h {m} min",
@@ -397,6 +411,13 @@ let lang = localStorage.getItem(STORAGE_KEY) === "en" ? "en" : "zh-CN";
 
 export function currentLang() {
   return lang;
+}
+
+/** Pages add their own texts (js/i18n/*.js): { "zh-CN": {...}, en: {...} }. */
+export function registerMessages(extra) {
+  for (const [language, texts] of Object.entries(extra)) {
+    Object.assign(MESSAGES[language] ??= {}, texts);
+  }
 }
 
 export function t(key, params = {}) {

@@ -1,4 +1,4 @@
-// The login form: POST /api/v1/auth/login, then on to the console.
+// The login form: POST /api/v1/auth/login, then on to the user's first page (console, driver…).
 import { api } from "./api.js";
 import { applyI18n, t, toggleLang } from "./i18n.js";
 
@@ -25,12 +25,12 @@ form.addEventListener("submit", async (event) => {
   submit.disabled = true;
   submit.textContent = t("login.busy");
   try {
-    await api("/api/v1/auth/login", {
+    const me = await api("/api/v1/auth/login", {
       method: "POST",
       body: { username, password },
       redirectOn401: false,
     });
-    window.location.assign("/console");
+    window.location.assign(me?.landing || "/console");
   } catch (err) {
     if (err.status === 401) showError(t("login.failed"));
     else if (err.status === 429) showError(t("login.throttled"));
