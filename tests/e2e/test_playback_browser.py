@@ -7,7 +7,6 @@ The page's CSP stays on: waiting is done on locators and on the console's hooks.
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,19 +14,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from fleet.db import connect
-from fleet.stack import pick_port
-from tests.e2e.test_console_browser import CHROMIUM, CHROMIUM_ARGS, poll
+from tests.e2e.browser import CHROMIUM, launch, log_in, new_page, serve_web
+from tests.e2e.test_console_browser import poll
 from tests.integration.test_track_playback_api import (
     build_day,
     insert_trip,
     store_day,
     wuhan_vehicle,
 )
-from tests.integration.web_app import PASSWORD, make_settings
-from web.app import create_app
 from web.tracks import LOCAL_TZ, local_day
 
 pytestmark = [
@@ -101,44 +97,13 @@ async def seeded_web(databases, services) -> AsyncIterator[Seeded]:
         vehicle_id, plate = await seed(db)
     finally:
         await db.close()
-    settings = make_settings(database_url, services.redis_url, f"pb{int(time.time() * 1000)}")
-    port = pick_port(0)
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "web app did not start"
-        time.sleep(0.05)
-    yield Seeded(f"http://127.0.0.1:{port}", vehicle_id, plate)
-    server.should_exit = True
-    thread.join(timeout=15)
+    with serve_web(database_url, services.redis_url, f"pb{int(time.time() * 1000)}") as base_url:
+        yield Seeded(base_url, vehicle_id, plate)
 
 
 async def browser_page(playwright, errors: list[str]):
-    browser = await playwright.chromium.launch(
-        executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-    )
-    context = await browser.new_context(
-        viewport={"width": 1440, "height": 860}, locale="zh-CN", timezone_id="Asia/Shanghai"
-    )
-    page = await context.new_page()
-    page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))
-    page.on(
-        "console",
-        lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None,
-    )
-    return browser, page
-
-
-async def log_in(page, base_url: str, username: str) -> None:
-    await page.goto(base_url + "/login")
-    await page.get_by_test_id("login-username").fill(username)
-    await page.get_by_test_id("login-password").fill(PASSWORD)
-    await page.get_by_test_id("login-submit").click()
-    await page.wait_for_url("**/console")
+    browser = await launch(playwright)
+    return browser, await new_page(browser, errors, viewport={"width": 1440, "height": 860})
 
 
 async def playback(page) -> dict:
