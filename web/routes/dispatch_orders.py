@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import APIRouter, Path, Query
 
-from dispatch import store
+from dispatch import order_store, store
 from dispatch.orders import ORDER_MACHINE, OrderEvent, OrderState
 from dispatch.transitions import IllegalTransition
 from dispatch.trip_requests import RequestEvent, RequestState, apply
@@ -63,8 +63,8 @@ async def create_order(body: DispatchOrderCreate, user: CurrentUser, pool: PoolD
         elif request.state != RequestState.DISPATCHING:
             raise ApiError(409, f"A request in state '{request.state.value}' cannot get a car.",
                            code="request_not_dispatchable")
-        order_id = await store.insert_order(conn, body.request_id)
-        created = await store.fetch_order_in_scope(conn, order_id, user.scope_root_id)
+        order_id = await order_store.insert_order(conn, body.request_id)
+        created = await order_store.fetch_order_in_scope(conn, order_id, user.scope_root_id)
     return _read(created)
 
 
@@ -75,7 +75,7 @@ async def list_orders(
 ) -> list[dict]:
     if await store.fetch_in_scope(pool, request_id, user.scope_root_id) is None:
         raise ApiError(404, f"Trip request {request_id} not found.", code="trip_request_not_found")
-    return [_read(r) for r in await store.orders_of_request(pool, request_id)]
+    return [_read(r) for r in await order_store.orders_of_request(pool, request_id)]
 
 
 @router.post("/{order_id}/events", response_model=DispatchOrderRead,
@@ -85,7 +85,7 @@ async def send_event(order_id: OrderId, body: DispatchOrderEventIn, user: Curren
     confirm, cancel, change_car … 409: not allowed in this state, stale version, or the car or
     driver is booked within 30 min of this order."""
     async with pool.acquire() as conn, conn.transaction():
-        row = await store.fetch_order_in_scope(conn, order_id, user.scope_root_id, lock=True)
+        row = await order_store.fetch_order_in_scope(conn, order_id, user.scope_root_id, lock=True)
         if row is None:
             raise _not_found(order_id)
         _authorise(user, body.event, row)
@@ -101,7 +101,7 @@ async def send_event(order_id: OrderId, body: DispatchOrderEventIn, user: Curren
         changes = _field_changes(body, row)
         try:
             async with conn.transaction():  # a savepoint: a refused booking leaves the rest intact
-                await store.save_order(conn, order_id, row["version"], state.value, after.value,
+                await order_store.save_order(conn, order_id, row["version"], state.value, after.value,
                                        body.event.value, user.id, body.note, changes)
         except asyncpg.ExclusionViolationError as exc:
             what = "car" if "car" in (exc.constraint_name or "") else "driver"
@@ -110,7 +110,7 @@ async def send_event(order_id: OrderId, body: DispatchOrderEventIn, user: Curren
         except asyncpg.ForeignKeyViolationError:
             raise ApiError(422, "No such vehicle or driver.", code="unknown_vehicle_or_driver") from None
         await _follow_request(conn, row["request_id"], user)
-        fresh = await store.fetch_order_in_scope(conn, order_id, user.scope_root_id)
+        fresh = await order_store.fetch_order_in_scope(conn, order_id, user.scope_root_id)
     return _read(fresh)
 
 
@@ -149,7 +149,7 @@ def _field_changes(body: DispatchOrderEventIn, row: asyncpg.Record) -> dict[str,
 async def _follow_request(conn: asyncpg.Connection, request_id: int, user: Principal) -> None:
     """The request follows its orders: all assigned → 已派车; a car left → 在途; all back → 已完成."""
     row = await store.fetch_in_scope(conn, request_id, user.scope_root_id, lock=True)
-    orders = [OrderState(o["state"]) for o in await store.orders_of_request(conn, request_id)]
+    orders = [OrderState(o["state"]) for o in await order_store.orders_of_request(conn, request_id)]
     live = [s for s in orders if s != OrderState.CANCELLED]
     request = store.to_domain(row)
     event = None
