@@ -18,9 +18,12 @@ _COLUMNS = """r.id, r.trip_type, r.reason, r.passengers, r.passenger_count, r.pl
     r.planned_end, r.origin, r.destinations, r.round_trip, r.car_level_wanted,
     r.carpool_allowed, r.state, r.approval_levels, r.approved_levels, r.emergency_deadline,
     r.emergency_approved, r.version, r.created_at, r.applicant_id, r.org_id,
+    r.precheck_warnings, r.approval_reasons, r.driver_waits, r.contact_phone,
+    a.display_name AS applicant_name, o.path AS org_path,
     o.city_code AS home_city, o.name_zh AS org_name_zh, o.name_en AS org_name_en"""
 
-_FROM = "FROM trip_requests r JOIN organisations o ON o.id = r.org_id"
+_FROM = """FROM trip_requests r JOIN organisations o ON o.id = r.org_id
+    JOIN users a ON a.id = r.applicant_id"""
 
 # The domain reasons in local time (night windows, holidays): PostgreSQL hands back UTC.
 LOCAL = ZoneInfo("Asia/Shanghai")
@@ -50,12 +53,13 @@ async def insert(conn: asyncpg.Connection, applicant_id: int, org_id: int, body:
     return await conn.fetchval(
         """INSERT INTO trip_requests (applicant_id, org_id, trip_type, reason, passengers,
                passenger_count, planned_start, planned_end, origin, destinations, round_trip,
-               car_level_wanted, carpool_allowed)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id""",
+               car_level_wanted, carpool_allowed, driver_waits, contact_phone)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+           RETURNING id""",
         applicant_id, org_id, body["trip_type"], body["reason"], body["passengers"],
         body["passenger_count"], body["planned_start"], body["planned_end"], body["origin"],
         body["destinations"], body["round_trip"], body["car_level_wanted"],
-        body["carpool_allowed"],
+        body["carpool_allowed"], body.get("driver_waits", True), body.get("contact_phone", ""),
     )
 
 
@@ -69,17 +73,78 @@ async def fetch_in_scope(
     return await conn.fetchrow(sql, request_id, scope_root_id)
 
 
+# Waiting for a decision: pending approval, or an emergency being carried out while its
+# post-approval (事后补批) is open. Level 1 may be decided at the unit or above; a later level
+# only strictly above the unit; nobody decides two levels of one request.
+_AWAITING = """($4::int IS NULL OR (
+        (r.state = 'pending_approval' OR (r.trip_type = 'emergency'
+            AND r.emergency_approved IS NULL AND r.emergency_deadline IS NOT NULL
+            AND r.state IN ('dispatching', 'dispatched', 'in_progress', 'completed')))
+        AND $5::int = ANY(o.path) AND (r.approved_levels = 0 OR $5::int <> r.org_id)
+        AND NOT EXISTS (SELECT 1 FROM trip_request_events e WHERE e.request_id = r.id
+            AND e.actor_id = $4::int AND e.event IN ('approve', 'reject'))))"""
+_DECIDED = """($6::int IS NULL OR EXISTS (SELECT 1 FROM trip_request_events e
+        WHERE e.request_id = r.id AND e.actor_id = $6::int AND e.event IN ('approve', 'reject')))"""
+
+
 async def list_in_scope(
-    pool: asyncpg.Pool, scope_root_id: int, state: str | None, limit: int, offset: int
+    pool: asyncpg.Pool, scope_root_id: int, state: str | None, limit: int, offset: int, *,
+    applicant_id: int | None = None, awaiting: tuple[int, int] | None = None,
+    decided_by: int | None = None,
 ) -> tuple[list[asyncpg.Record], int]:
-    where = "o.path @> ARRAY[$1::int] AND ($2::text IS NULL OR r.state = $2)"
+    """The requests in the user's scope, optionally only: in a state, filed by `applicant_id`,
+    whose next level the approver `awaiting` = (user id, organisation id) may decide, or that
+    `decided_by` approved or rejected."""
+    conditions = " AND ".join((
+        "o.path @> ARRAY[$1::int]", "($2::text IS NULL OR r.state = $2)",
+        "($3::int IS NULL OR r.applicant_id = $3)", _AWAITING, _DECIDED,
+    ))
+    awaiting_user, awaiting_org = awaiting or (None, None)
+    args = (scope_root_id, state, applicant_id, awaiting_user, awaiting_org, decided_by)
+    order = "r.planned_start ASC, r.id" if awaiting else "r.planned_start DESC, r.id DESC"
     rows = await pool.fetch(
-        f"SELECT {_COLUMNS} {_FROM} WHERE {where} ORDER BY r.planned_start DESC, r.id DESC "
-        "LIMIT $3 OFFSET $4",
-        scope_root_id, state, limit, offset,
+        f"SELECT {_COLUMNS} {_FROM} WHERE {conditions} ORDER BY {order} LIMIT $7 OFFSET $8",
+        *args, limit, offset,
     )
-    total = await pool.fetchval(f"SELECT count(*) {_FROM} WHERE {where}", scope_root_id, state)
+    total = await pool.fetchval(f"SELECT count(*) {_FROM} WHERE {conditions}", *args)
     return rows, total
+
+
+async def set_prechecks(
+    conn: asyncpg.Connection, request_id: int, warnings: list[str], reasons: list[str]
+) -> None:
+    """What the submission's pre-checks found: warnings for the approver (车补), and why the
+    request has extra approval levels (cross_city, night, holiday)."""
+    await conn.execute(
+        "UPDATE trip_requests SET precheck_warnings = $2, approval_reasons = $3 WHERE id = $1",
+        request_id, warnings, reasons,
+    )
+
+
+async def deciders(conn: asyncpg.Connection, request_id: int) -> set[int]:
+    """Who has approved or rejected a level of this request."""
+    rows = await conn.fetch(
+        """SELECT DISTINCT actor_id FROM trip_request_events
+           WHERE request_id = $1 AND event IN ('approve', 'reject') AND actor_id IS NOT NULL""",
+        request_id,
+    )
+    return {r["actor_id"] for r in rows}
+
+
+async def approvers_on_path(conn: asyncpg.Connection, org_path: list[int]) -> list[tuple[int, int]]:
+    """(user id, organisation id) of the active approvers (审批人) of the organisations on a
+    unit's path: the people an approval may be asked of."""
+    rows = await conn.fetch(
+        """SELECT id, org_id FROM users
+           WHERE active AND 'approver' = ANY(roles) AND org_id = ANY($1::int[]) ORDER BY id""",
+        org_path,
+    )
+    return [(r["id"], r["org_id"]) for r in rows]
+
+
+async def transport_subsidy(conn: asyncpg.Connection, user_id: int) -> bool:
+    """Does this person receive the transport subsidy (车补)?"""
+    return bool(await conn.fetchval("SELECT transport_subsidy FROM users WHERE id = $1", user_id))
 
 
 async def save(
@@ -111,3 +176,8 @@ async def history(pool: asyncpg.Pool, request_id: int) -> list[asyncpg.Record]:
            WHERE e.request_id = $1 ORDER BY e.id""",
         request_id,
     )
+
+
+async def fetch_for_update(conn: asyncpg.Connection, request_id: int) -> asyncpg.Record:
+    """The request, locked, whatever the caller's scope (the system acting on its orders)."""
+    return await conn.fetchrow(f"SELECT {_COLUMNS} {_FROM} WHERE r.id = $1 FOR UPDATE OF r", request_id)

@@ -28,6 +28,8 @@ class Principal:
     org: OrgRef
     scope_root_id: int
     scope_org: OrgRef
+    rental_company_id: int | None = None  # a rental company's operator: their company
+    driver_id: int | None = None  # a driver: their drivers row
 
     def has_any_role(self, roles: frozenset[str] | set[str]) -> bool:
         return not self.roles.isdisjoint(roles)

@@ -9,7 +9,8 @@ import asyncpg
 from web.principal import OrgRef, Principal, scope_root
 
 _PRINCIPAL_SQL = """
-SELECT u.id, u.username, u.display_name, u.roles, u.cleared_confidential,
+SELECT u.id, u.username, u.display_name, u.roles, u.cleared_confidential, u.rental_company_id,
+       (SELECT dr.id FROM drivers dr WHERE dr.user_id = u.id) AS driver_id,
        o.id AS org_id, o.code AS org_code, o.kind AS org_kind, o.name_zh AS org_name_zh,
        o.name_en AS org_name_en, o.city_code AS org_city_code, o.parent_id AS org_parent_id,
        p.id AS parent_id, p.code AS parent_code, p.kind AS parent_kind,
@@ -56,6 +57,8 @@ def _principal(row: asyncpg.Record) -> Principal:
         org=org,
         scope_root_id=root_id,
         scope_org=scope_org,
+        rental_company_id=row["rental_company_id"],
+        driver_id=row["driver_id"],
     )
 
 
