@@ -40,9 +40,18 @@ class Principal:
         return self.cleared_confidential or "admin" in self.roles
 
 
-def scope_root(org_id: int, org_kind: str, parent_id: int | None) -> int:
+# Roles that act on their own orders only (a driver's, a rental company's), never on an
+# organisation's data: with only these, a user's scope is empty.
+ORDER_ONLY_ROLES = frozenset({"driver", "rental_operator"})
+NO_SCOPE = 0  # no organisation has id 0: "path @> ARRAY[0]" matches nothing
+
+
+def scope_root(org_id: int, org_kind: str, parent_id: int | None, roles: frozenset[str] = frozenset()) -> int:
     """The node whose subtree a user sees: their own org, except that the staff of a city's
-    platform (公务用车服务平台, kind 'platform') work for the whole city, so theirs is the city."""
+    platform (公务用车服务平台, kind 'platform') work for the whole city, so theirs is the city;
+    drivers and rental operators see no organisation's data, only their own orders."""
+    if roles and roles <= ORDER_ONLY_ROLES:
+        return NO_SCOPE
     if org_kind == "platform" and parent_id is not None:
         return parent_id
     return org_id

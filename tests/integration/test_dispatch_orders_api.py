@@ -48,7 +48,7 @@ async def test_assign_carry_out_confirm(app, client, db):
         assert created.status_code == 201, created.text
         order = created.json()
         assert order["state"] == "created"
-        assert_error(await order_event(driver_phone, order, "driver_accept"), 403)  # not his yet
+        assert_error(await order_event(driver_phone, order, "driver_accept"), 404)  # not his (yet)
         missing = await order_event(dispatcher, order, "assign", vehicle_id=vehicle)
         assert assert_error(missing, 422)["code"] == "missing_assignment"
         order = (await order_event(dispatcher, order, "assign", vehicle_id=vehicle, driver_id=driver)).json()

@@ -37,9 +37,9 @@ def _principal(row: asyncpg.Record) -> Principal:
         row["org_name_en"],
         row["org_city_code"],
     )
-    root_id = scope_root(org.id, org.kind, row["org_parent_id"])
+    root_id = scope_root(org.id, org.kind, row["org_parent_id"], frozenset(row["roles"]))
     scope_org = org
-    if root_id != org.id and row["parent_id"] is not None:
+    if row["parent_id"] is not None and root_id == row["parent_id"]:
         scope_org = OrgRef(
             row["parent_id"],
             row["parent_code"],
