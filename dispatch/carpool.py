@@ -125,3 +125,28 @@ def split_cost(total_cny: float, passenger_km: dict[int, float]) -> dict[int, fl
     largest = max(shares, key=lambda k: passenger_km[k])
     shares[largest] = round(shares[largest] + total_cny - sum(shares.values()), 2)
     return shares
+
+
+SEATS_BY_LEVEL = {"sedan": 5, "business": 7, "minibus": 17, "bus": 45}
+
+
+def pair_proposals(
+    rides: list[RideRequest], levels: dict[int, str | None], rules: CarpoolRules,
+) -> list[MergeProposal]:
+    """Every compatible pair among the rides, most km saved first. Only rides starting within
+    the start-gap rule of each other are compared (sorted by start: a sliding window), so a
+    month's queue stays cheap. The car is the larger of the two classes wanted (a sedan when
+    neither says)."""
+    ordered = sorted(rides, key=lambda r: (r.planned_start, r.id))
+    gap = timedelta(minutes=rules.max_start_gap_min)
+    found: list[MergeProposal] = []
+    for i, a in enumerate(ordered):
+        for b in ordered[i + 1:]:
+            if b.planned_start - a.planned_start > gap:
+                break
+            seats = max(SEATS_BY_LEVEL.get(levels.get(a.id) or "sedan", 5),
+                        SEATS_BY_LEVEL.get(levels.get(b.id) or "sedan", 5))
+            proposal = propose(a, b, seats, rules)
+            if proposal is not None and proposal.saved_km > 0:
+                found.append(proposal)
+    return sorted(found, key=lambda p: (-p.saved_km, p.first, p.second))

@@ -162,7 +162,7 @@ async def _rental_terms(
         raise ApiError(409, "The company's service area does not cover the trip "
                        f"(未找到匹配服务范围的车队): {', '.join(missing)}.",
                        code="company_does_not_cover", details={"cities": missing})
-    level = need_row["car_level_wanted"] or _level_for(need_row["passengers"])
+    level = need_row["car_level_wanted"] or level_for(need_row["passengers"])
     plan_id = await order_store.price_plan_for(conn, company["id"], level, body.charter_type,
                                                body.service_mode)
     if plan_id is None:
@@ -174,7 +174,7 @@ async def _rental_terms(
             "rental_deadline": now + timedelta(seconds=company["accept_timeout_s"])}
 
 
-def _level_for(passengers: int) -> str:
+def level_for(passengers: int) -> str:
     """The smallest car class that seats them (with the driver): 轿车 4, 商务 6, 中巴 16, 大巴."""
     for level, seats in (("sedan", 4), ("business", 6), ("minibus", 16)):
         if passengers <= seats:

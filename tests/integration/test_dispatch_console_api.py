@@ -1,0 +1,192 @@
+"""The dispatcher's console API and the rules an assignment keeps: the queue, cars for an
+order (best first, each with a driver, every car left out with its reason), carpool proposals
+confirmed as one order carrying two requests, and the checks on a car (leased → via its
+company, 年检 expired, too few seats), with who is told what."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from tests.integration.test_dispatch_orders_api import START, approved_request, order_event
+from tests.integration.test_trip_requests_api import body, event, users
+from tests.integration.web_app import assert_error, login, new_client
+
+# Two requests from the Wuhan government to the same Wuchang venue, 10 minutes apart.
+HALL = {"name": "市政府", "lat": 30.5928, "lon": 114.3055, "city_code": "420100"}
+NEAR_HALL = {"name": "江汉路", "lat": 30.5870, "lon": 114.2960, "city_code": "420100"}
+VENUE = {"name": "洪山礼堂", "lat": 30.5440, "lon": 114.3300, "city_code": "420100"}
+
+
+async def _approved(app, client, **extra) -> dict:
+    r = (await client.post("/api/v1/trip-requests", json=body(**extra))).json()
+    r = (await event(client, r["id"], "submit", r["version"])).json()
+    async with new_client(app) as approver:
+        await login(approver, "approver")
+        return (await event(approver, r["id"], "approve", r["version"])).json()
+
+
+async def _notifications(db, username: str) -> list[str]:
+    rows = await db.fetch(
+        "SELECT n.kind FROM notifications n JOIN users u ON u.id = n.user_id "
+        "WHERE u.username = $1 ORDER BY n.id", username)
+    return [r["kind"] for r in rows]
+
+
+async def test_queue_candidates_and_two_click_assignment(app, client, db):
+    await users(db)
+    await login(client, "requester")
+    request = await approved_request(app, client)
+    async with new_client(app) as dispatcher:
+        await login(dispatcher, "dispatcher")
+        queue = (await dispatcher.get("/api/v1/dispatch/queue")).json()
+        assert [r["id"] for r in queue["requests"]] == [request["id"]]
+        assert queue["requests"][0]["open_orders"] == []
+        order = (await dispatcher.post("/api/v1/dispatch-orders", json={"request_id": request["id"]})).json()
+        offer = (await dispatcher.get(f"/api/v1/dispatch/orders/{order['id']}/candidates")).json()
+        cars = offer["cars"]
+        assert cars and offer["drivers"] and offer["companies"]
+        usable = [c for c in cars if c["reason"] is None]
+        # best first: lower tier, usable before refused, then nearer
+        assert usable[0] == cars[0] and usable[0]["driver_id"] is not None
+        tiers = [c["tier"] for c in cars]
+        assert tiers == sorted(tiers)
+        assert {c["reason"] for c in cars} - {None} <= {
+            "seats", "car_level", "booked", "document_annual_inspection", "document_insurance",
+            "car_inactive"}
+        leased = await db.fetchval("SELECT count(*) FROM vehicles WHERE source = 'leased' "
+                                   "AND id = ANY($1::int[])", [c["vehicle_id"] for c in cars])
+        assert leased == 0  # leased cars come through their company, not the car list
+        best = usable[0]
+        assigned = await order_event(dispatcher, offer | {"id": order["id"]}, "assign",
+                                     vehicle_id=best["vehicle_id"], driver_id=best["driver_id"])
+        assert assigned.status_code == 200, assigned.text
+        assert assigned.json()["state"] == "assigned"
+        queue = (await dispatcher.get("/api/v1/dispatch/queue")).json()
+        assert queue["requests"] == []  # 已派车: off the queue
+        assert [o["id"] for o in queue["on_the_road"]] == [order["id"]]
+        again = (await dispatcher.get(f"/api/v1/dispatch/orders/{order['id']}/candidates")).json()
+        mine = next(c for c in again["cars"] if c["vehicle_id"] == best["vehicle_id"])
+        assert mine["reason"] == "booked"
+        assert best["driver_id"] not in {d["id"] for d in again["drivers"]}
+
+
+async def test_a_car_that_may_not_take_the_order_is_refused_with_its_reason(app, client, db):
+    await users(db)
+    await login(client, "requester")
+    request = await _approved(app, client, passengers=[], passenger_count=6)
+    driver = await db.fetchval("SELECT id FROM drivers WHERE home_city_code = '420100' "
+                               "AND rental_company_id IS NULL ORDER BY id LIMIT 1")
+    sedan = await db.fetchval("SELECT id FROM vehicles WHERE home_city_code = '420100' "
+                              "AND source = 'platform' AND seats = 5 ORDER BY id LIMIT 1")
+    leased = await db.fetchval("SELECT id FROM vehicles WHERE home_city_code = '420100' "
+                               "AND source = 'leased' ORDER BY id LIMIT 1")
+    van = await db.fetchval("SELECT id FROM vehicles WHERE home_city_code = '420100' "
+                            "AND source = 'platform' AND seats BETWEEN 7 AND 17 ORDER BY id LIMIT 1")
+    async with new_client(app) as dispatcher:
+        await login(dispatcher, "dispatcher")
+        order = (await dispatcher.post("/api/v1/dispatch-orders", json={"request_id": request["id"]})).json()
+        for vehicle, code in ((sedan, "seats"), (leased, "leased_via_company")):
+            refused = await order_event(dispatcher, order, "assign", vehicle_id=vehicle, driver_id=driver)
+            assert assert_error(refused, 409)["code"] == code
+        await db.execute("UPDATE vehicle_documents SET expires_on = $2 "
+                         "WHERE vehicle_id = $1 AND kind = 'annual_inspection'",
+                         van, date.today() - timedelta(days=1))
+        refused = await order_event(dispatcher, order, "assign", vehicle_id=van, driver_id=driver)
+        error = assert_error(refused, 409)
+        assert error["code"] == "document_annual_inspection" and "年检" in error["message"]
+        await db.execute("UPDATE vehicle_documents SET expires_on = $2 WHERE vehicle_id = $1",
+                         van, date.today() + timedelta(days=365))
+        ok = await order_event(dispatcher, order, "assign", vehicle_id=van, driver_id=driver)
+        assert ok.status_code == 200, ok.text
+    assert await db.fetchval("SELECT count(*) FROM dispatch_order_events WHERE order_id = $1",
+                             order["id"]) == 1  # the refusals wrote nothing
+
+
+async def test_carpool_proposal_confirmed_as_one_order_for_two_requests(app, client, db):
+    await users(db)
+    await login(client, "requester")
+    a = await _approved(app, client, origin=HALL, destinations=[VENUE], carpool_allowed=True)
+    b = await _approved(app, client, origin=NEAR_HALL, destinations=[VENUE], carpool_allowed=True,
+                        start=START + timedelta(minutes=10))
+    alone = await _approved(app, client, origin=HALL, destinations=[VENUE], carpool_allowed=False)
+    async with new_client(app) as dispatcher:
+        await login(dispatcher, "dispatcher")
+        proposals = (await dispatcher.get("/api/v1/dispatch/carpool-proposals")).json()
+        assert [p["request_ids"] for p in proposals] == [[a["id"], b["id"]]]
+        assert proposals[0]["saved_km"] > 0 and proposals[0]["passengers"] == 2
+        refused = await dispatcher.post("/api/v1/dispatch-orders",
+                                        json={"request_ids": [a["id"], alone["id"]]})
+        assert assert_error(refused, 409)["code"] == "carpool_not_allowed"
+        merged = await dispatcher.post("/api/v1/dispatch-orders", json={"request_ids": [a["id"], b["id"]]})
+        assert merged.status_code == 201, merged.text
+        order = merged.json()
+        assert order["request_ids"] == [a["id"], b["id"]] and order["passenger_count"] == 2
+        assert order["planned_start"] < order["planned_end"]
+        assert (await dispatcher.get("/api/v1/dispatch/carpool-proposals")).json() == []
+        offer = (await dispatcher.get(f"/api/v1/dispatch/orders/{order['id']}/candidates")).json()
+        best = next(c for c in offer["cars"] if c["reason"] is None)
+        done = await order_event(dispatcher, order, "assign", vehicle_id=best["vehicle_id"],
+                                 driver_id=best["driver_id"])
+        assert done.status_code == 200, done.text
+    for request in (a, b):
+        state = (await client.get(f"/api/v1/trip-requests/{request['id']}")).json()["state"]
+        assert state == "dispatched"
+        orders = (await client.get(f"/api/v1/dispatch-orders?request_id={request['id']}")).json()
+        assert [o["id"] for o in orders] == [order["id"]]
+    assert (await _notifications(db, "requester")).count("carpool_merged") == 1
+
+
+async def test_who_is_told_and_the_requester_word(app, client, db):
+    await users(db)
+    await login(client, "requester")
+    request = await approved_request(app, client)
+    vehicle = await db.fetchval("SELECT id FROM vehicles WHERE home_city_code = '420100' "
+                                "AND source = 'platform' ORDER BY id LIMIT 1")
+    driver = await db.fetchval("SELECT d.id FROM drivers d JOIN users u ON u.id = d.user_id "
+                               "WHERE u.username = 'driver1'")
+    async with new_client(app) as dispatcher, new_client(app) as phone:
+        await login(dispatcher, "dispatcher")
+        await login(phone, "driver1")
+        order = (await dispatcher.post("/api/v1/dispatch-orders", json={"request_id": request["id"]})).json()
+        order = (await order_event(dispatcher, order, "assign", vehicle_id=vehicle, driver_id=driver)).json()
+        assert await _notifications(db, "driver1") == ["order_assigned"]
+        assert "order_changed" in await _notifications(db, "requester")
+        mine = (await phone.get("/api/v1/notifications?unread=true")).json()
+        assert [n["kind"] for n in mine] == ["order_assigned"] and mine[0]["data"]["order_id"] == order["id"]
+        marked = (await phone.post("/api/v1/notifications/read", json={"ids": [mine[0]["id"]]})).json()
+        assert marked == {"marked": 1}
+        assert (await phone.get("/api/v1/notifications?unread=true")).json() == []
+        order = (await order_event(phone, order, "driver_accept")).json()
+        order = (await order_event(phone, order, "depart", odometer_km=100.0)).json()
+        for step in ("arrive_pickup", "start_service", "end_service"):
+            order = (await order_event(phone, order, step)).json()
+        order = (await order_event(phone, order, "return", odometer_km=180.5, tolls_cny="35.00",
+                                   parking_cny="12.50", fuel_cny="120", fuel_l="16.4")).json()
+        assert (order["tolls_cny"], order["parking_cny"], order["fuel_l"]) == ("35.00", "12.50", "16.40")
+        assert order["arrived_pickup_at"] and order["service_ended_at"] and order["returned_at"]
+        history = (await phone.get(f"/api/v1/dispatch-orders/{order['id']}/events")).json()
+        assert [h["event"] for h in history][-1] == "return"
+        # the requester's word: a dispute needs its reason; a rating 1-5 after confirming
+        assert assert_error(await order_event(client, order, "dispute"), 422)["code"] == "missing_reason"
+        assert_error(await order_event(phone, order, "confirm"), 403)  # not the driver's to confirm
+        order = (await order_event(client, order, "confirm")).json()
+        assert assert_error(await order_event(client, order, "rate"), 422)["code"] == "missing_rating"
+        assert_error(await order_event(client, order, "rate", rating=6), 422)
+        order = (await order_event(client, order, "rate", rating=5, feedback="准时")).json()
+        assert (order["state"], order["rating"], order["feedback"]) == ("rated", 5, "准时")
+
+
+async def test_console_is_for_dispatchers_and_stays_in_the_city(app, client, db):
+    await users(db)
+    await login(client, "requester")
+    request = await approved_request(app, client)
+    assert_error(await client.get("/api/v1/dispatch/queue"), 403)
+    async with new_client(app) as dispatcher, new_client(app) as outsider:
+        await login(dispatcher, "dispatcher")
+        order = (await dispatcher.post("/api/v1/dispatch-orders", json={"request_id": request["id"]})).json()
+        await login(outsider, "outsider")  # a Huangshi requester and approver
+        assert_error(await outsider.get(f"/api/v1/dispatch-orders/{order['id']}"), 404)
+        assert_error(await outsider.get(f"/api/v1/dispatch-orders/{order['id']}/events"), 404)
+        await db.execute("UPDATE users SET roles = '{dispatcher}' WHERE username = 'outsider'")
+        assert (await outsider.get("/api/v1/dispatch/queue")).json()["requests"] == []
+        assert_error(await outsider.get(f"/api/v1/dispatch/orders/{order['id']}/candidates"), 404)
