@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import asyncpg
 
-# The scope test: the owner org lies in the subtree of the user's scope root.
-_IN_SCOPE = "o.path @> ARRAY[$1::int]"
+# The scope test: the owner org lies in the subtree of the user's scope root — or the car is
+# on a cross-city order (跨市) into the scope root's city, from 30 min before its planned start
+# until 60 min after its planned end, or for as long as it is still out (domain.md §1).
+_IN_SCOPE = """(o.path @> ARRAY[$1::int] OR v.id IN (
+    SELECT d.vehicle_id FROM dispatch_orders d
+    JOIN dispatch_order_requests x ON x.order_id = d.id
+    JOIN trip_requests r ON r.id = x.request_id
+    JOIN organisations so ON so.id = $1::int AND so.kind = 'city'
+    WHERE d.vehicle_id IS NOT NULL
+      AND (d.state IN ('departed', 'at_pickup', 'in_service', 'service_ended')
+           OR (d.state IN ('assigned', 'accepted')
+               AND now() BETWEEN d.planned_start - interval '30 minutes'
+                             AND d.planned_end + interval '60 minutes'))
+      AND EXISTS (SELECT 1 FROM jsonb_array_elements(r.destinations) e
+                  WHERE e->>'city_code' = so.city_code)))"""
 
 _LIST_COLUMNS = """
     v.id, v.plate, v.source, v.use_category, v.car_level, v.seats, v.energy_type, v.brand_model,

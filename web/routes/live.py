@@ -52,6 +52,7 @@ async def pump(
     client: LiveClient,
     still_authorised: Callable[[], Awaitable[bool]],
     keepalive_s: float = KEEPALIVE_S,
+    rescope: Callable[[], Awaitable[dict | None]] | None = None,
 ) -> None:
     """Sends the client's pending updates as they come and a ping when idle; every
     `keepalive_s` (busy or not) checks that the session still exists (logout ends the feed)."""
@@ -62,6 +63,9 @@ async def pump(
             if not await still_authorised():
                 await ws.close(4401, "session ended")
                 return
+            fresh = await rescope() if rescope is not None else None
+            if fresh is not None:  # the visible vehicles changed: a new snapshot
+                await _send(ws, fresh)
             last_checked = now
         if now - last_sent >= keepalive_s:
             await _send(ws, {"type": "ping", "ts_ms": now_ms()})
@@ -102,29 +106,33 @@ async def live(ws: WebSocket) -> None:
         return
 
     rows = await vehicles_in_scope(resources.pool, user.scope_root_id)
-    view = LiveView(
-        frozenset(row["id"] for row in rows),
-        frozenset(
-            row["id"]
-            for row in rows
-            if row["use_category"] == "confidential" and not user.sees_confidential_positions
-        ),
-    )
-    client = LiveClient(view)
+    client = LiveClient(_view(rows, user))
     # Registered before the snapshot is read, so nothing published meanwhile is lost.
     resources.hub.register(client)
     tasks: list[asyncio.Task] = []
-    try:
-        cached = await redis_states(resources.redis, settings.redis_prefix, list(view.visible_ids))
+
+    async def snapshot(rows: list) -> dict:
+        cached = await redis_states(resources.redis, settings.redis_prefix, [r["id"] for r in rows])
         at_ms = now_ms()
         items = [vehicle_item(row, cached.get(row["id"]), user, at_ms) for row in rows]
-        await _send(ws, {"type": "snapshot", "ts_ms": at_ms, "items": items})
+        return {"type": "snapshot", "ts_ms": at_ms, "items": items}
 
-        async def still_authorised() -> bool:
-            return await resources.sessions.user_id(cookie) == user.id
+    async def still_authorised() -> bool:
+        return await resources.sessions.user_id(cookie) == user.id
 
+    async def rescope() -> dict | None:
+        """A cross-city order brings a car into view for its window, and takes it out after."""
+        fresh = await vehicles_in_scope(resources.pool, user.scope_root_id)
+        view = _view(fresh, user)
+        if view.visible_ids == client.view.visible_ids:
+            return None
+        client.view = view
+        return await snapshot(fresh)
+
+    try:
+        await _send(ws, await snapshot(rows))
         tasks = [
-            asyncio.create_task(pump(ws, client, still_authorised)),
+            asyncio.create_task(pump(ws, client, still_authorised, rescope=rescope)),
             asyncio.create_task(_read_until_closed(ws)),
         ]
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -140,3 +148,14 @@ async def live(ws: WebSocket) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
         with contextlib.suppress(Exception):
             await ws.close()
+
+
+def _view(rows: list, user) -> LiveView:
+    return LiveView(
+        frozenset(row["id"] for row in rows),
+        frozenset(
+            row["id"]
+            for row in rows
+            if row["use_category"] == "confidential" and not user.sees_confidential_positions
+        ),
+    )
