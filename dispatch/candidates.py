@@ -30,7 +30,6 @@ class CarOnMap:
     lon: float | None
     depot_lat: float | None
     depot_lon: float | None
-    status: str  # moving | idle | parked | offline | no_data
     last_driver_id: int | None = None
 
 

@@ -160,23 +160,28 @@ async def driver_for_assignment(conn: asyncpg.Connection, driver_id: int) -> asy
 
 
 async def need_of_order(conn: asyncpg.Connection, order_id: int) -> asyncpg.Record:
-    """What the order asks of a car: the lead request's unit and city, every city touched, the
-    window, all passengers, the car level wanted, and whether any request is 机要."""
+    return await need_of_requests(conn, await request_ids_of_order(conn, order_id))
+
+
+async def need_of_requests(conn: asyncpg.Connection, request_ids: list[int]) -> asyncpg.Record:
+    """What requests riding together ask of a car: the first one's unit and city and car level,
+    every city touched, the window spanning theirs, all passengers, whether any is 机要."""
     return await conn.fetchrow(
         """SELECT lead.org_id, lead.origin->>'city_code' AS city, lead.car_level_wanted,
-                  d.planned_start, d.planned_end,
-                  (SELECT sum(x.passenger_count) FROM dispatch_order_requests x
-                   WHERE x.order_id = d.id)::int AS passengers,
-                  (SELECT array_agg(DISTINCT c) FROM dispatch_order_requests x
-                   JOIN trip_requests r ON r.id = x.request_id,
+                  (SELECT min(r.planned_start) FROM trip_requests r WHERE r.id = ANY($2::int[]))
+                      AS planned_start,
+                  (SELECT max(r.planned_end) FROM trip_requests r WHERE r.id = ANY($2::int[]))
+                      AS planned_end,
+                  (SELECT sum(r.passenger_count) FROM trip_requests r
+                   WHERE r.id = ANY($2::int[]))::int AS passengers,
+                  (SELECT array_agg(DISTINCT c) FROM trip_requests r,
                    LATERAL (SELECT r.origin->>'city_code' AS c
                             UNION SELECT e->>'city_code' FROM jsonb_array_elements(r.destinations) e) cities
-                   WHERE x.order_id = d.id) AS cities,
-                  (SELECT bool_or(r.trip_type = 'confidential') FROM dispatch_order_requests x
-                   JOIN trip_requests r ON r.id = x.request_id WHERE x.order_id = d.id) AS confidential
-           FROM dispatch_orders d JOIN trip_requests lead ON lead.id = d.request_id
-           WHERE d.id = $1""",
-        order_id,
+                   WHERE r.id = ANY($2::int[])) AS cities,
+                  (SELECT bool_or(r.trip_type = 'confidential') FROM trip_requests r
+                   WHERE r.id = ANY($2::int[])) AS confidential
+           FROM trip_requests lead WHERE lead.id = $1""",
+        request_ids[0], request_ids,
     )
 
 

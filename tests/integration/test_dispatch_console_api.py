@@ -41,9 +41,13 @@ async def test_queue_candidates_and_two_click_assignment(app, client, db):
         queue = (await dispatcher.get("/api/v1/dispatch/queue")).json()
         assert [r["id"] for r in queue["requests"]] == [request["id"]]
         assert queue["requests"][0]["open_orders"] == []
+        before = (await dispatcher.get(f"/api/v1/dispatch/candidates?request_id={request['id']}")).json()
+        assert before["order_id"] is None and before["request_ids"] == [request["id"]]
+        assert_error(await dispatcher.get("/api/v1/dispatch/candidates"), 422)
         order = (await dispatcher.post("/api/v1/dispatch-orders", json={"request_id": request["id"]})).json()
-        offer = (await dispatcher.get(f"/api/v1/dispatch/orders/{order['id']}/candidates")).json()
+        offer = (await dispatcher.get(f"/api/v1/dispatch/candidates?order_id={order['id']}")).json()
         cars = offer["cars"]
+        assert [c["vehicle_id"] for c in cars] == [c["vehicle_id"] for c in before["cars"]]
         assert cars and offer["drivers"] and offer["companies"]
         usable = [c for c in cars if c["reason"] is None]
         # best first: lower tier, usable before refused, then nearer
@@ -64,7 +68,7 @@ async def test_queue_candidates_and_two_click_assignment(app, client, db):
         queue = (await dispatcher.get("/api/v1/dispatch/queue")).json()
         assert queue["requests"] == []  # 已派车: off the queue
         assert [o["id"] for o in queue["on_the_road"]] == [order["id"]]
-        again = (await dispatcher.get(f"/api/v1/dispatch/orders/{order['id']}/candidates")).json()
+        again = (await dispatcher.get(f"/api/v1/dispatch/candidates?order_id={order['id']}")).json()
         mine = next(c for c in again["cars"] if c["vehicle_id"] == best["vehicle_id"])
         assert mine["reason"] == "booked"
         assert best["driver_id"] not in {d["id"] for d in again["drivers"]}
@@ -123,7 +127,7 @@ async def test_carpool_proposal_confirmed_as_one_order_for_two_requests(app, cli
         assert order["request_ids"] == [a["id"], b["id"]] and order["passenger_count"] == 2
         assert order["planned_start"] < order["planned_end"]
         assert (await dispatcher.get("/api/v1/dispatch/carpool-proposals")).json() == []
-        offer = (await dispatcher.get(f"/api/v1/dispatch/orders/{order['id']}/candidates")).json()
+        offer = (await dispatcher.get(f"/api/v1/dispatch/candidates?order_id={order['id']}")).json()
         best = next(c for c in offer["cars"] if c["reason"] is None)
         done = await order_event(dispatcher, order, "assign", vehicle_id=best["vehicle_id"],
                                  driver_id=best["driver_id"])
@@ -189,4 +193,4 @@ async def test_console_is_for_dispatchers_and_stays_in_the_city(app, client, db)
         assert_error(await outsider.get(f"/api/v1/dispatch-orders/{order['id']}/events"), 404)
         await db.execute("UPDATE users SET roles = '{dispatcher}' WHERE username = 'outsider'")
         assert (await outsider.get("/api/v1/dispatch/queue")).json()["requests"] == []
-        assert_error(await outsider.get(f"/api/v1/dispatch/orders/{order['id']}/candidates"), 404)
+        assert_error(await outsider.get(f"/api/v1/dispatch/candidates?order_id={order['id']}"), 404)

@@ -62,19 +62,32 @@ def _unique(orders: list[dict]) -> list[dict]:
     return list(seen.values())
 
 
-@router.get("/orders/{order_id}/candidates", response_model=CandidatesRead,
-            responses=error_responses(401, 403, 404, 422))
-async def candidates(order_id: OrderId, user: CurrentUser, pool: PoolDep) -> dict[str, Any]:
-    """Cars for the order, best first (source tier, may take it, distance from the pickup now,
-    smallest that fits), each with a suggested free driver; every car left out says why; and
-    the rental companies that cover the trip, with their prices for the class needed."""
+@router.get("/candidates", response_model=CandidatesRead, responses=error_responses(401, 403, 404, 422))
+async def candidates(
+    user: CurrentUser, pool: PoolDep,
+    order_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    request_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> dict[str, Any]:
+    """Cars for an order (`order_id`) or for a request that has none yet (`request_id`), best
+    first (source tier, may take it, distance from the pickup now, smallest that fits), each
+    with a suggested free driver; every car left out says why; and the rental companies that
+    cover the trip, with their prices for the class needed."""
     _dispatcher(user)
+    if (order_id is None) == (request_id is None):
+        raise ApiError(422, "Give either order_id or request_id.", code="bad_query")
     async with pool.acquire() as conn:
-        order = await order_store.fetch_order(conn, order_id, user.scope_root_id, user.id, None)
-        if order is None:
-            raise ApiError(404, f"Dispatch order {order_id} not found.", code="dispatch_order_not_found")
-        need_row = await order_store.need_of_order(conn, order_id)
-        lead = await conn.fetchrow("SELECT origin FROM trip_requests WHERE id = $1", order["request_id"])
+        order = None
+        if order_id is not None:
+            order = await order_store.fetch_order(conn, order_id, user.scope_root_id, user.id, None)
+            if order is None:
+                raise ApiError(404, f"Dispatch order {order_id} not found.", code="dispatch_order_not_found")
+            request_ids = list(order["request_ids"])
+        else:
+            if await store.fetch_in_scope(conn, request_id, user.scope_root_id) is None:
+                raise ApiError(404, f"Trip request {request_id} not found.", code="trip_request_not_found")
+            request_ids = [request_id]
+        need_row = await order_store.need_of_requests(conn, request_ids)
+        lead = await conn.fetchrow("SELECT origin FROM trip_requests WHERE id = $1", request_ids[0])
         start, end = need_row["planned_start"], need_row["planned_end"]
         cars = await q.cars_for(conn, need_row["org_id"], need_row["city"] or "", start, end)
         drivers = await q.free_drivers(conn, need_row["city"] or "", start, end)
@@ -84,24 +97,25 @@ async def candidates(order_id: OrderId, user: CurrentUser, pool: PoolDep) -> dic
                 cities=frozenset(need_row["cities"] or ()), start=start, end=end,
                 passengers=need_row["passengers"], car_level=need_row["car_level_wanted"])
     now = datetime.now(UTC)
-    ranked = rank(need, [_on_map(c, user, now) for c in cars],
+    ranked = rank(need, [_on_map(c, user) for c in cars],
                   [FreeDriver(d["id"], d["name"], d["orders_that_day"]) for d in drivers],
                   lead["origin"]["lat"], lead["origin"]["lon"], now.astimezone(store.LOCAL).date())
     by_id = {c["id"]: c for c in cars}
     return {
         "order_id": order_id,
-        "version": order["version"],
-        "state": order["state"],
+        "request_ids": request_ids,
+        "version": order["version"] if order else None,
+        "state": order["state"] if order else None,
         "passengers": need.passengers,
         "car_level": level,
         "pickup": lead["origin"],
-        "cars": [_car_read(c, by_id[c.vehicle_id], user, now) for c in ranked],
+        "cars": [_car_read(c, by_id[c.vehicle_id], now) for c in ranked],
         "drivers": [dict(d) for d in drivers],
         "companies": [dict(c) for c in companies],
     }
 
 
-def _on_map(row, user: Principal, now: datetime) -> CarOnMap:
+def _on_map(row, user: Principal) -> CarOnMap:
     hidden = row["use_category"] == "confidential" and not user.sees_confidential_positions
     booked = tuple((datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in row["booked"])
     car = Car(id=row["id"], source=row["source"], owner_org_id=row["owner_org_id"],
@@ -110,7 +124,7 @@ def _on_map(row, user: Principal, now: datetime) -> CarOnMap:
     return CarOnMap(car=car, plate=row["plate"], active=row["active"],
                     lat=None if hidden else row["lat"], lon=None if hidden else row["lon"],
                     depot_lat=row["depot_lat"], depot_lon=row["depot_lon"],
-                    status=_status(row, now), last_driver_id=row["last_driver_id"])
+                    last_driver_id=row["last_driver_id"])
 
 
 def _status(row, now: datetime) -> str:
@@ -121,7 +135,7 @@ def _status(row, now: datetime) -> str:
                          now_ms=int(now.timestamp() * 1000))
 
 
-def _car_read(candidate, row, user: Principal, now: datetime) -> dict[str, Any]:
+def _car_read(candidate, row, now: datetime) -> dict[str, Any]:
     return {
         "vehicle_id": candidate.vehicle_id, "plate": candidate.plate, "tier": candidate.tier,
         "source": row["source"], "seats": row["seats"], "car_level": row["car_level"],

@@ -102,9 +102,10 @@ class CompanyOffer(BaseModel):
 
 
 class CandidatesRead(BaseModel):
-    order_id: int
-    version: int
-    state: str
+    order_id: int | None  # None: candidates for a request that has no order yet
+    request_ids: list[int]
+    version: int | None
+    state: str | None
     passengers: int
     car_level: str
     pickup: dict[str, Any]
