@@ -126,7 +126,7 @@ async def test_playback_of_yesterday(seeded_web, output_dir: Path):
 async def _play_yesterday(page, seeded: Seeded, output_dir: Path, expect) -> None:
     await log_in(page, seeded.base_url, "dispatcher")
     await expect(page.get_by_test_id("conn-state")).to_have_attribute("data-state", "live")
-    await expect(page.get_by_test_id("admin-link")).to_be_hidden()  # admins only
+    await expect(page.get_by_test_id("nav-admin_dead_letters")).to_have_count(0)  # admins only
 
     # The car's details: today's two trips (one still going on) and the playback action.
     await page.get_by_test_id("filter-search").fill(seeded.plate.replace("·", ""))
@@ -232,7 +232,7 @@ async def test_admin_reads_dead_letters(seeded_web, output_dir: Path):
         browser, page = await browser_page(playwright, errors)
         try:
             await log_in(page, seeded_web.base_url, "admin")
-            await page.get_by_test_id("admin-link").click()
+            await page.get_by_test_id("nav-admin_dead_letters").click()
             await page.wait_for_url("**/admin/dead-letters")
             await expect(page.locator("body")).to_have_attribute("data-loaded", "true")
             counts = await page.evaluate("window.__admin.counts()")

@@ -194,3 +194,31 @@ async def test_console_is_for_dispatchers_and_stays_in_the_city(app, client, db)
         await db.execute("UPDATE users SET roles = '{dispatcher}' WHERE username = 'outsider'")
         assert (await outsider.get("/api/v1/dispatch/queue")).json()["requests"] == []
         assert_error(await outsider.get(f"/api/v1/dispatch/candidates?order_id={order['id']}"), 404)
+
+
+async def test_remote_reminder_reaches_the_driver(app, client, db):
+    await users(db)
+    await login(client, "requester")
+    request = await approved_request(app, client)
+    vehicle = await db.fetchval("SELECT id FROM vehicles WHERE home_city_code = '420100' "
+                                "AND source = 'platform' ORDER BY id LIMIT 1")
+    driver = await db.fetchval("SELECT d.id FROM drivers d JOIN users u ON u.id = d.user_id "
+                               "WHERE u.username = 'driver1'")
+    async with new_client(app) as dispatcher, new_client(app) as phone:
+        await login(dispatcher, "dispatcher")
+        await login(phone, "driver1")
+        order = (await dispatcher.post("/api/v1/dispatch-orders", json={"request_id": request["id"]})).json()
+        early = await dispatcher.post("/api/v1/dispatch/reminders", json={"order_id": order["id"], "text": "x"})
+        assert assert_error(early, 409)["code"] == "order_not_active"  # no car, no driver yet
+        await order_event(dispatcher, order, "assign", vehicle_id=vehicle, driver_id=driver)
+        assert_error(await dispatcher.post("/api/v1/dispatch/reminders",
+                                           json={"order_id": order["id"], "text": ""}), 422)
+        sent = await dispatcher.post("/api/v1/dispatch/reminders",
+                                     json={"order_id": order["id"], "text": "请于22:00前返回停放点"})
+        assert sent.status_code == 200, sent.text
+        assert sent.json()["driver_notified"] is True
+        mine = (await phone.get("/api/v1/notifications?unread=true")).json()
+        reminder = next(n for n in mine if n["kind"] == "reminder")
+        assert reminder["text"] == "请于22:00前返回停放点" and reminder["data"]["order_id"] == order["id"]
+        assert_error(await phone.post("/api/v1/dispatch/reminders",
+                                      json={"order_id": order["id"], "text": "hi"}), 403)

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 
-from dispatch import order_store, store
+from dispatch import notification_store, order_store, store
 from dispatch.candidates import CarOnMap, FreeDriver, rank
 from dispatch.carpool import CarpoolRules, Place, RideRequest, pair_proposals
 from dispatch.sources import Car, Need
@@ -19,11 +19,18 @@ from web.order_events import DISPATCHERS, level_for
 from web.principal import Principal
 from web.queries import dispatch_queue as q
 from web.schemas.common import error_responses
-from web.schemas.dispatch_console import CandidatesRead, CarpoolProposalRead, QueueRead
+from web.schemas.dispatch_console import (
+    CandidatesRead,
+    CarpoolProposalRead,
+    QueueRead,
+    ReminderIn,
+    ReminderRead,
+)
 from web.vehicle_state import derive_status, offline_after_s
 
 router = APIRouter(prefix="/api/v1/dispatch", tags=["dispatch console"])
-OrderId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Dispatch order id")]
+ON_THE_ROAD_OR_HELD = frozenset({"assigned", "accepted", "departed", "at_pickup", "in_service",
+                                 "service_ended"})
 
 
 def _dispatcher(user: Principal) -> None:
@@ -172,3 +179,26 @@ async def carpool_proposals(user: CurrentUser, pool: PoolDep) -> list[dict[str, 
 
 def _place(place: dict) -> Place:
     return Place(place["lat"], place["lon"], place.get("city_code", ""))
+
+
+@router.post("/reminders", response_model=ReminderRead, responses=error_responses(401, 403, 404, 409, 422))
+async def remind_driver(body: ReminderIn, user: CurrentUser, pool: PoolDep) -> dict[str, Any]:
+    """远程提醒: a text for the driver of an order holding a car, shown prominently on his page
+    (and spoken by the terminal when it has one and `tts` is set)."""
+    _dispatcher(user)
+    text = body.text.strip()
+    if not text or "\x00" in text:
+        raise ApiError(422, "The reminder needs some text.", code="empty_reminder")
+    async with pool.acquire() as conn, conn.transaction():
+        order = await order_store.fetch_order(conn, body.order_id, user.scope_root_id, user.id, None)
+        if order is None:
+            raise ApiError(404, f"Dispatch order {body.order_id} not found.", code="dispatch_order_not_found")
+        if order["state"] not in ON_THE_ROAD_OR_HELD:
+            raise ApiError(409, "Only the driver of an order holding a car can be reminded.",
+                           code="order_not_active")
+        notified = order["driver_user_id"] is not None
+        if notified:
+            await notification_store.notify(conn, [order["driver_user_id"]], "reminder",
+                                            {"order_id": order["id"], "plate": order["plate"],
+                                             "from": user.display_name}, text=text)
+    return {"order_id": order["id"], "driver_notified": notified, "device_command_id": None}

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class QueueOrder(BaseModel):
@@ -122,3 +122,17 @@ class CarpoolProposalRead(BaseModel):
     saved_km: float
     passengers: int
     versions: list[int]
+
+
+class ReminderIn(BaseModel):
+    model_config = {"extra": "forbid", "json_schema_extra": {"examples": [
+        {"order_id": 42, "text": "请于22:00前返回停放点", "tts": True}]}}
+    order_id: int = Field(ge=1, le=2**31 - 1)
+    text: str = Field(min_length=1, max_length=200)
+    tts: bool = True
+
+
+class ReminderRead(BaseModel):
+    order_id: int
+    driver_notified: bool
+    device_command_id: str | None  # the cmd sent to the car's terminal, when it has one

@@ -1,15 +1,20 @@
 // The live console (实时监控): wires the store, the websocket, the list, the map and details.
 import { api } from "./api.js";
+import { AssignPanel } from "./assign_panel.js";
 import { DetailsPanel } from "./details.js";
+import { DispatchLayer } from "./dispatch_layer.js";
+import { DispatchPanel } from "./dispatch_panel.js";
 import { el } from "./dom.js";
 import { formatClock } from "./format.js";
 import { applyI18n, localName, onLangChange, t, toggleLang } from "./i18n.js";
 import { VehicleList } from "./list.js";
 import { LiveConnection } from "./live.js";
 import { FleetMap } from "./map.js";
+import { renderNav } from "./page_shell.js";
 import { Playback } from "./playback.js";
 import { STATUSES } from "./status.js";
 import { VehicleStore } from "./store.js";
+import { cities, loadCities } from "./trip_format.js";
 
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
 const SOURCES = ["platform", "entrusted", "unit_retained", "leased"];
@@ -24,6 +29,11 @@ let connection = null;
 let firstSnapshot = true;
 let me = null;
 let config = null;
+let dispatchPanel = null; // dispatchers only
+let assign = null;
+let dispatchLayer = null;
+let mode = "vehicles";
+const DISPATCH_ROLES = ["dispatcher", "admin"];
 
 function normalisePlate(text) {
   return text.replace(/[·\s]/g, "").toUpperCase();
@@ -112,6 +122,7 @@ function refilter() {
 function onSnapshot(items) {
   const nowMs = Date.now();
   store.reset(items, nowMs);
+  for (const item of store.all()) cities.set(item.city.code, item.city); // names for the queue
   fleetMap.clearVehicles();
   list.setItems(store.all(), nowMs);
   fillFilters();
@@ -180,6 +191,7 @@ function closePlayback() {
 function select(id) {
   const item = store.get(id);
   if (!item) return;
+  closeAssign();
   closePlayback();
   list.select(id);
   fleetMap.select(item);
@@ -206,15 +218,94 @@ function wireControls() {
   });
   document.addEventListener("keydown", (e) => {
     if (e.key !== "Escape") return;
-    if (playback.isOpen) closePlayback();
+    if (assign?.isOpen) closeAssign();
+    else if (playback.isOpen) closePlayback();
     else if (details.vehicleId != null) closeDetails();
   });
 }
 
 function showUser() {
   $("user-name").textContent = me.display_name;
-  $("admin-link").classList.toggle("hidden", !me.roles.includes("admin"));
+  renderNav(me);
   $("scope-name").textContent = localName(me.scope_org);
+}
+
+// -- the dispatcher's side (派车) ---------------------------------------------------------
+
+function setMode(next) {
+  mode = next;
+  for (const tab of document.querySelectorAll(".mode-tab")) {
+    tab.setAttribute("aria-selected", String(tab.dataset.mode === mode));
+  }
+  $("vehicles-pane").classList.toggle("hidden", mode !== "vehicles");
+  $("dispatch-pane").classList.toggle("hidden", mode !== "dispatch");
+  if (mode === "vehicles") closeAssign();
+  else dispatchPanel.refresh();
+}
+
+function selectRequest(request) {
+  closeDetails();
+  dispatchPanel.select(request.id);
+  dispatchLayer.showRequest(request);
+  assign.show(request);
+}
+
+function closeAssign() {
+  if (!assign?.isOpen) return;
+  assign.hide();
+  dispatchPanel.select(null);
+  dispatchLayer.clearRequest();
+}
+
+function toast(text) {
+  const node = el("div", { class: "toast", "data-testid": "toast", text });
+  document.querySelector(".map-wrap").append(node);
+  setTimeout(() => node.remove(), 4000);
+}
+
+async function afterAssign(order, error) {
+  const requestId = assign.request?.id;
+  await dispatchPanel.refresh();
+  if (error) {
+    const fresh = dispatchPanel.request(requestId);
+    if (fresh) assign.show(fresh, error);
+    else closeAssign();
+    return;
+  }
+  if (order.state === "sent_to_rental") {
+    toast(t("ap.sent", { company: localName({ name_zh: order.rental_company_name_zh,
+      name_en: order.rental_company_name_en }) }));
+  } else {
+    toast(t("ap.assigned", { plate: order.plate, driver: order.driver_name }));
+  }
+  closeAssign();
+}
+
+function onQueue(queue) {
+  const count = dispatchPanel.count();
+  $("dispatch-count").textContent = String(count);
+  $("dispatch-count").dataset.zero = String(count === 0);
+  dispatchLayer.showRoad(queue.on_the_road);
+}
+
+function startDispatch() {
+  $("mode-tabs").classList.remove("hidden");
+  for (const tab of document.querySelectorAll(".mode-tab")) {
+    tab.addEventListener("click", () => setMode(tab.dataset.mode));
+  }
+  dispatchLayer = new DispatchLayer(fleetMap);
+  assign = new AssignPanel($("assign-panel"), {
+    onClose: closeAssign,
+    onCandidates: (offer) => dispatchLayer.showCandidates(offer),
+    onDone: afterAssign,
+  });
+  dispatchPanel = new DispatchPanel($("dispatch-pane"), {
+    onSelectRequest: selectRequest,
+    onSelectOrder: (order) => { closeAssign(); select(order.vehicle_id); },
+    onChanged: onQueue,
+  });
+  // the nine cities' names (a cross-city trip leaves the dispatcher's own), then the queue
+  loadCities(api).catch(() => null).finally(() => dispatchPanel.start());
 }
 
 onLangChange(() => {
@@ -227,6 +318,11 @@ onLangChange(() => {
   showUser();
   if (details.vehicleId != null) details.render(nowMs);
   playback.relabel();
+  if (dispatchPanel) {
+    dispatchPanel.render();
+    assign.relabel();
+    dispatchLayer.showRoad(dispatchPanel.queue.on_the_road);
+  }
   onConnectionState(connection.state);
 });
 
@@ -236,6 +332,7 @@ function tick() {
   store.tick(nowMs);
   list.tickAges(nowMs);
   details.renderLive(nowMs);
+  dispatchPanel?.tick(nowMs);
 }
 
 async function boot() {
@@ -258,6 +355,7 @@ async function boot() {
   connection = new LiveConnection({ onMessage: onLiveMessage, onState: onConnectionState });
   connection.connect();
   api("/api/v1/map/layers").then((layers) => fleetMap.setGeofences(layers)).catch(() => null);
+  if (me.roles.some((role) => DISPATCH_ROLES.includes(role))) startDispatch();
   tick();
   setInterval(tick, 1000);
 }
@@ -280,6 +378,10 @@ window.__console = {
   movingIds: () => [...store.all()].filter((item) => item.status === "moving").map((item) => item.id),
   reveal: (id) => fleetMap?.reveal(id) ?? false,
   playback: () => playback?.snapshot() ?? null,
+  mode: () => mode,
+  queueCount: () => dispatchPanel?.count() ?? 0,
+  routePoints: () => dispatchLayer?.routeCount ?? 0,
+  refreshQueue: () => dispatchPanel?.refresh(),
 };
 
 boot();

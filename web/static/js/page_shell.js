@@ -6,7 +6,7 @@ import { applyI18n, localName, onLangChange, t, toggleLang } from "./i18n.js";
 
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
 
-function renderNav(me) {
+export function renderNav(me) {
   const nav = $("nav");
   if (!nav) return;
   nav.replaceChildren();

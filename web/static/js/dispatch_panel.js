@@ -1,0 +1,200 @@
+// The console's dispatch side (派车) in the sidebar: the requests waiting for a car
+// (emergencies first), orders waiting for a rental company's answer, carpool proposals and
+// the orders on the road. Refreshed every few seconds and after every action.
+import { api } from "./api.js";
+import { el } from "./dom.js";
+import "./i18n/dispatch.js";
+import { localName, t } from "./i18n.js";
+import { cityName, orderStateBadge, stateBadge, timeRange } from "./trip_format.js";
+
+const REFRESH_MS = 8000;
+
+export function countdown(deadlineIso, nowMs) {
+  const left = Math.floor((Date.parse(deadlineIso) - nowMs) / 1000);
+  if (left <= 0) return t("dq.overdue");
+  return `${String(Math.floor(left / 60)).padStart(2, "0")}:${String(left % 60).padStart(2, "0")}`;
+}
+
+function crossCity(request) {
+  return request.destinations.some((d) => d.city_code !== request.origin.city_code);
+}
+
+export class DispatchPanel {
+  constructor(root, { onSelectRequest, onSelectOrder, onChanged }) {
+    this.root = root;
+    this.onSelectRequest = onSelectRequest;
+    this.onSelectOrder = onSelectOrder;
+    this.onChanged = onChanged;
+    this.queue = { requests: [], rental_waiting: [], on_the_road: [] };
+    this.proposals = [];
+    this.selectedId = null;
+    this.timer = null;
+    this.loaded = false;
+  }
+
+  start() {
+    this.refresh();
+    this.timer = setInterval(() => this.refresh(), REFRESH_MS);
+  }
+
+  async refresh() {
+    try {
+      const [queue, proposals] = await Promise.all([
+        api("/api/v1/dispatch/queue"),
+        api("/api/v1/dispatch/carpool-proposals"),
+      ]);
+      this.queue = queue;
+      this.proposals = proposals;
+      this.loaded = true;
+      this.render();
+      this.onChanged?.(this.queue);
+    } catch (err) {
+      this.root.dataset.error = err.code ?? "error";
+    }
+  }
+
+  request(id) {
+    return this.queue.requests.find((r) => r.id === id) ?? null;
+  }
+
+  /** Requests still waiting for the dispatcher (not those with a rental company). */
+  waiting() {
+    return this.queue.requests.filter((r) => r.open_orders.every((o) => o.state === "created"));
+  }
+
+  count() {
+    return this.waiting().length;
+  }
+
+  select(id) {
+    this.selectedId = id;
+    for (const card of this.root.querySelectorAll("[data-testid=queue-item]")) {
+      card.classList.toggle("selected", Number(card.dataset.requestId) === id);
+    }
+  }
+
+  render() {
+    const nowMs = Date.now();
+    const waiting = this.waiting();
+    this.root.replaceChildren(
+      this._section("dq.waiting", "queue", waiting.map((r) => this._requestCard(r)), "dq.empty"),
+      this._section("dq.rental", "rental-waiting",
+        this.queue.rental_waiting.map((o) => this._rentalCard(o, nowMs))),
+      this._section("dq.carpool", "carpool", this.proposals.map((p) => this._proposalCard(p))),
+      this._section("dq.road", "road", this.queue.on_the_road.map((o) => this._roadCard(o))),
+    );
+    this.root.dataset.state = "loaded";
+    this.root.dataset.queueCount = String(waiting.length);
+    this.select(this.selectedId);
+  }
+
+  /** Ticks the countdowns without a refetch. */
+  tick(nowMs) {
+    for (const node of this.root.querySelectorAll("[data-deadline]")) {
+      node.textContent = t("dq.deadline", { t: countdown(node.dataset.deadline, nowMs) });
+    }
+  }
+
+  _section(titleKey, name, cards, emptyKey = "dq.none") {
+    const body = cards.length ? cards : [el("div", { class: "dq-empty", text: t(emptyKey) })];
+    return el("section", { class: "dq-section", "data-testid": `dq-${name}` },
+      el("h3", { class: "dq-title" }, el("span", { text: t(titleKey) }),
+        el("span", { class: "dq-count num", text: String(cards.length) })),
+      ...body);
+  }
+
+  _requestCard(request) {
+    const emergency = request.trip_type === "emergency";
+    const tags = el("div", { class: "dq-tags" });
+    if (emergency) tags.append(el("span", { class: "tag tag-danger", text: t("dq.emergency") }));
+    if (crossCity(request)) tags.append(el("span", { class: "tag tag-warn", text: t("dq.cross_city") }));
+    if (request.carpool_allowed) tags.append(el("span", { class: "tag", text: t("dq.carpool_ok") }));
+    for (const order of request.open_orders) {
+      tags.append(el("span", { class: "tag tag-info", text: t("dq.order_open", { id: order.id }) }));
+    }
+    const card = el("button", {
+      type: "button",
+      class: `dq-card${emergency ? " emergency" : ""}`,
+      "data-testid": "queue-item",
+      "data-request-id": String(request.id),
+    },
+    el("div", { class: "dq-line" },
+      el("strong", { class: "num", text: timeRange(request.planned_start, request.planned_end) }),
+      stateBadge(request.state)),
+    el("div", { class: "dq-route", text: this._route(request) }),
+    el("div", { class: "dq-meta" },
+      el("span", { text: localName({ name_zh: request.org_name_zh, name_en: request.org_name_en }) }),
+      el("span", { text: t("dq.passengers", { n: request.passenger_count }) }),
+      el("span", { text: request.car_level_wanted ? t(`level.${request.car_level_wanted}`) : t("dq.any_level") })),
+    tags);
+    card.addEventListener("click", () => this.onSelectRequest(request));
+    return card;
+  }
+
+  _route(request) {
+    const stops = [request.origin, ...request.destinations];
+    return stops.map((p) => `${cityName(p.city_code)}·${p.name}`).join(" → ");
+  }
+
+  _rentalCard(order, nowMs) {
+    const request = this.request(order.request_id);
+    const card = el("div", { class: "dq-card static", "data-testid": "rental-waiting-item",
+      "data-order-id": String(order.id) },
+    el("div", { class: "dq-line" },
+      el("strong", { text: t("dq.order_open", { id: order.id }) }),
+      el("span", { class: "countdown num", "data-deadline": order.rental_deadline,
+        text: t("dq.deadline", { t: countdown(order.rental_deadline, nowMs) }) })),
+    request ? el("div", { class: "dq-route", text: this._route(request) }) : null);
+    return card;
+  }
+
+  _proposalCard(proposal) {
+    const [a, b] = proposal.request_ids.map((id) => this.request(id));
+    const detour = Math.max(...Object.values(proposal.detour_min));
+    const merge = el("button", { type: "button", class: "btn btn-primary btn-small",
+      "data-testid": "merge-button", text: t("dq.merge") });
+    merge.addEventListener("click", async () => {
+      merge.disabled = true;
+      try {
+        const order = await api("/api/v1/dispatch-orders", {
+          method: "POST", body: { request_ids: proposal.request_ids },
+        });
+        await this.refresh();
+        const lead = this.request(order.request_ids[0]);
+        if (lead) this.onSelectRequest(lead);
+      } catch (err) {
+        merge.disabled = false;
+        merge.title = err.message;
+      }
+    });
+    return el("div", { class: "dq-card static", "data-testid": "carpool-proposal",
+      "data-request-ids": proposal.request_ids.join(",") },
+    el("div", { class: "dq-line" },
+      el("strong", { text: proposal.request_ids.map((id) => `#${id}`).join(" + ") }),
+      el("span", { text: t("dq.passengers", { n: proposal.passengers }) })),
+    a && b ? el("div", { class: "dq-route", text: `${this._route(a)}｜${this._route(b)}` }) : null,
+    el("div", { class: "dq-line" },
+      el("span", { class: "muted", text: `${t("dq.saved_km", { km: proposal.saved_km })} · ${t("dq.detour", { min: detour })}` }),
+      merge));
+  }
+
+  _roadCard(order) {
+    const remind = el("button", { type: "button", class: "btn btn-small", "data-testid": "remind-button",
+      text: t("dq.remind") });
+    remind.addEventListener("click", async (event) => {
+      event.stopPropagation();
+      const text = window.prompt(t("dq.remind_prompt"), "");
+      if (!text) return;
+      await api("/api/v1/dispatch/reminders", { method: "POST", body: { order_id: order.id, text } });
+      remind.textContent = t("dq.reminded");
+    });
+    const card = el("div", { class: "dq-card", "data-testid": "road-order", "data-order-id": String(order.id),
+      role: "button", tabIndex: 0 },
+    el("div", { class: "dq-line" },
+      el("strong", { text: order.plate }), orderStateBadge(order.state)),
+    el("div", { class: "dq-route", text: `${order.driver_name ?? ""} · ${timeRange(order.planned_start, order.planned_end)}` }),
+    el("div", { class: "dq-line" }, el("span", { class: "muted", text: t("dq.order_open", { id: order.id }) }), remind));
+    card.addEventListener("click", () => this.onSelectOrder(order));
+    return card;
+  }
+}
