@@ -312,3 +312,22 @@ async def test_pump_notices_a_logout_even_while_updates_keep_coming():
         client.offer("positions", [fix(1)])
         await asyncio.sleep(0.02)
     assert task.done() and socket_.closed_with == 4401
+
+
+async def test_pump_sends_a_new_snapshot_when_the_visible_cars_change():
+    """A cross-city order brings a car into a dispatcher's view mid-session (rescope)."""
+    socket_ = FakeSocket()
+    client = LiveClient(LiveView(frozenset({1}), frozenset()))
+    changes = [None, {"type": "snapshot", "ts_ms": 1, "items": [{"id": 1}, {"id": 7}]}]
+
+    async def still_authorised() -> bool:
+        return True
+
+    async def rescope():
+        return changes.pop() if changes else None
+
+    task = asyncio.create_task(pump(socket_, client, still_authorised, keepalive_s=0.05, rescope=rescope))
+    await wait_until(lambda: any(m["type"] == "snapshot" for m in socket_.sent))
+    task.cancel()
+    snapshots = [m for m in socket_.sent if m["type"] == "snapshot"]
+    assert len(snapshots) == 1 and [i["id"] for i in snapshots[0]["items"]] == [1, 7]
