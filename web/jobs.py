@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from web import rental_timeouts
+
 log = logging.getLogger(__name__)
 
 JobFn = Callable[[asyncpg.Pool], Awaitable[object]]
@@ -72,4 +74,6 @@ class JobRunner:
 
 def platform_jobs() -> list[Job]:
     """The jobs of the platform (the dispatch workflow adds its own here)."""
-    return []
+    return [
+        Job("rental_timeouts", rental_timeouts.INTERVAL_S, rental_timeouts.return_expired),
+    ]

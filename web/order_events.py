@@ -73,7 +73,7 @@ async def _car_and_driver(conn: asyncpg.Connection, body: DispatchOrderEventIn):
     return car, driver
 
 
-def _need(need_row: asyncpg.Record) -> Need:
+def need_of(need_row: asyncpg.Record) -> Need:
     return Need(
         org_id=need_row["org_id"], city=need_row["city"] or "",
         cities=frozenset(need_row["cities"] or ()), start=need_row["planned_start"],
@@ -96,16 +96,20 @@ async def field_changes(
     today = now.astimezone(store.LOCAL).date()
     if event in (OrderEvent.ASSIGN, OrderEvent.CHANGE_CAR):
         car, driver = await _car_and_driver(conn, body)
-        need = _need(await order_store.need_of_order(conn, row["id"]))
+        need = need_of(await order_store.need_of_order(conn, row["id"]))
         problem = platform_problem(_car(car), car["active"], Driver(driver["id"], driver["rental_company_id"]),
                                    need, today)
         if problem:
             raise _refuse(problem)
         return {"vehicle_id": car["id"], "driver_id": driver["id"], "assigned_at": now,
                 "accepted_at": None}
+    if event in (OrderEvent.RENTAL_ACCEPT, OrderEvent.RENTAL_REJECT) and (
+            row["rental_deadline"] is not None and now >= row["rental_deadline"]):
+        raise ApiError(409, "The time to answer this order has run out; it went back to the "
+                       "platform's queue.", code="rental_timed_out")
     if event == OrderEvent.RENTAL_ACCEPT:
         car, driver = await _car_and_driver(conn, body)
-        need = _need(await order_store.need_of_order(conn, row["id"]))
+        need = need_of(await order_store.need_of_order(conn, row["id"]))
         problem = rental_problem(_car(car), car["rental_company_id"], car["active"],
                                  Driver(driver["id"], driver["rental_company_id"]),
                                  row["rental_company_id"], need, today)
@@ -150,6 +154,10 @@ async def _rental_terms(
 ) -> dict[str, Any]:
     if body.rental_company_id is None:
         raise ApiError(422, "'send_to_rental' needs rental_company_id.", code="missing_company")
+    if body.service_mode != "with_driver":
+        # 仅车: the platform would supply the driver of a company's car; not offered yet.
+        raise ApiError(409, "Only 车+驾 (with_driver) orders can be sent to a company for now.",
+                       code="car_only_not_supported")
     company = await order_store.company(conn, body.rental_company_id)
     if company is None:
         raise ApiError(422, "No such rental company.", code="unknown_company")
@@ -194,14 +202,18 @@ def _return_log(body: DispatchOrderEventIn, row: asyncpg.Record, now: datetime) 
             "charge_kwh": body.charge_kwh, "nights_out_of_town": body.nights_out_of_town}
 
 
-async def notify_after(conn: asyncpg.Connection, event: OrderEvent, order_id: int) -> None:
-    """Tell the people concerned, in the same transaction."""
+async def notify_after(
+    conn: asyncpg.Connection, event: OrderEvent, order_id: int, before: asyncpg.Record, note: str = "",
+) -> None:
+    """Tell the people concerned, in the same transaction. `before` is the order as it was
+    (a rejection clears the company it names)."""
     row = await order_store.fetch_order_unscoped(conn, order_id)
     data = {"order_id": order_id, "request_ids": list(row["request_ids"] or []),
             "plate": row["plate"], "driver_name": row["driver_name"],
             "planned_start": row["planned_start"].isoformat()}
-    if event in CAR_EVENTS and row["driver_user_id"] is not None:
-        await notification_store.notify(conn, [row["driver_user_id"]], "order_assigned", data)
+    if event in CAR_EVENTS:
+        if row["driver_user_id"] is not None:
+            await notification_store.notify(conn, [row["driver_user_id"]], "order_assigned", data)
         await notification_store.notify(conn, await order_store.applicants_of_order(conn, order_id),
                                         "order_changed", data)
     elif event == OrderEvent.SEND_TO_RENTAL:
@@ -210,15 +222,33 @@ async def notify_after(conn: asyncpg.Connection, event: OrderEvent, order_id: in
             "rental_order", data | {"deadline": row["rental_deadline"].isoformat()})
     elif event in (OrderEvent.RENTAL_REJECT, OrderEvent.RENTAL_TIMEOUT):
         kind = "rental_rejected" if event == OrderEvent.RENTAL_REJECT else "rental_timeout"
+        company = {"rental_company_id": before["rental_company_id"],
+                   "company_name_zh": before["rental_company_name_zh"],
+                   "company_name_en": before["rental_company_name_en"], "reason": note}
         await notification_store.notify(conn, await order_store.dispatchers_of_order(conn, order_id),
-                                        kind, data)
+                                        kind, data | company)
 
 
-async def notify_cancelled(conn: asyncpg.Connection, order_id: int, driver_user_id: int | None) -> None:
+async def notify_cancelled(conn: asyncpg.Connection, order_id: int, before: asyncpg.Record) -> None:
+    """The applicants, the driver, and a company that had the order are told."""
     recipients = await order_store.applicants_of_order(conn, order_id)
-    if driver_user_id is not None:
-        recipients.append(driver_user_id)
+    if before["driver_user_id"] is not None:
+        recipients.append(before["driver_user_id"])
+    if before["rental_company_id"] is not None:
+        recipients += await order_store.operators_of_company(conn, before["rental_company_id"])
     await notification_store.notify(conn, recipients, "order_cancelled", {"order_id": order_id})
+
+
+def event_data(event: OrderEvent, before: asyncpg.Record, changes: dict[str, Any]) -> dict[str, Any]:
+    """What the event row keeps beside the states: the company a rental event concerns."""
+    if event in RENTAL_EVENTS or event in SYSTEM_EVENTS:
+        return {"rental_company_id": before["rental_company_id"]}
+    if event == OrderEvent.SEND_TO_RENTAL:
+        return {"rental_company_id": changes["rental_company_id"],
+                "charter_type": changes["charter_type"], "deadline": changes["rental_deadline"].isoformat()}
+    if event in CAR_EVENTS:
+        return {"vehicle_id": changes["vehicle_id"], "driver_id": changes["driver_id"]}
+    return {}
 
 
 async def follow_requests(conn: asyncpg.Connection, order_id: int, actor_id: int | None) -> None:

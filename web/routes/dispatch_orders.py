@@ -150,15 +150,16 @@ async def apply_event(
     try:
         async with conn.transaction():  # a savepoint: a refused booking leaves the rest intact
             await order_store.save_order(conn, order_id, row["version"], state.value, after.value,
-                                         body.event.value, user.id, body.note, changes)
+                                         body.event.value, user.id, body.note, changes,
+                                         order_events.event_data(body.event, row, changes))
     except asyncpg.ExclusionViolationError as exc:
         what = "car" if "car" in (exc.constraint_name or "") else "driver"
         raise ApiError(409, f"The {what} is already booked within 30 minutes of this order.",
                        code="double_booked", details={"constraint": exc.constraint_name}) from None
     if body.event == OrderEvent.CANCEL:
-        await order_events.notify_cancelled(conn, order_id, row["driver_user_id"])
+        await order_events.notify_cancelled(conn, order_id, row)
     else:
-        await order_events.notify_after(conn, body.event, order_id)
+        await order_events.notify_after(conn, body.event, order_id, row, body.note)
     await order_events.follow_requests(conn, order_id, user.id)
     # read back as it is now, even when the event took it out of the caller's reach (a driver
     # asking for reassignment, a company rejecting)
