@@ -63,6 +63,24 @@ async def insert(conn: asyncpg.Connection, applicant_id: int, org_id: int, body:
     )
 
 
+async def update_draft(
+    conn: asyncpg.Connection, request_id: int, version: int, body: dict[str, Any]
+) -> int | None:
+    """Rewrite a draft's fields; the new version, or None when it is no longer that version."""
+    return await conn.fetchval(
+        """UPDATE trip_requests SET trip_type = $3, reason = $4, passengers = $5,
+               passenger_count = $6, planned_start = $7, planned_end = $8, origin = $9,
+               destinations = $10, round_trip = $11, car_level_wanted = $12,
+               carpool_allowed = $13, driver_waits = $14, contact_phone = $15,
+               version = version + 1
+           WHERE id = $1 AND version = $2 AND state = 'draft' RETURNING version""",
+        request_id, version, body["trip_type"], body["reason"], body["passengers"],
+        body["passenger_count"], body["planned_start"], body["planned_end"], body["origin"],
+        body["destinations"], body["round_trip"], body["car_level_wanted"],
+        body["carpool_allowed"], body["driver_waits"], body["contact_phone"],
+    )
+
+
 async def fetch_in_scope(
     conn: asyncpg.Connection | asyncpg.Pool, request_id: int, scope_root_id: int, *, lock: bool = False
 ) -> asyncpg.Record | None:

@@ -10,7 +10,7 @@ is already on its way.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -97,6 +97,26 @@ class ApprovalPolicy:
     holiday_extra: int = 1  # starts or ends on an off day (调休 included)
     night_start: time = time(20, 0)
     night_end: time = time(6, 0)
+    allowed_car_levels: frozenset[str] | None = None  # 用车制度: car classes allowed; None: any
+
+
+@dataclass(frozen=True)
+class PolicyCandidate:
+    """A policy found on the request unit's organisation path."""
+
+    depth: int  # 0 = the root (province); the unit itself is the deepest
+    trip_type: TripType | None  # None: for every trip type
+    policy: ApprovalPolicy
+
+
+def pick_policy(candidates: Iterable[PolicyCandidate], trip_type: TripType) -> ApprovalPolicy:
+    """The policy that governs a request: the nearest organisation's (the deepest on the path);
+    at one organisation, its policy for this trip type wins over its policy for every type.
+    No policy anywhere on the path: the defaults."""
+    fitting = [c for c in candidates if c.trip_type is None or c.trip_type == trip_type]
+    if not fitting:
+        return ApprovalPolicy()
+    return max(fitting, key=lambda c: (c.depth, c.trip_type is not None)).policy
 
 
 @dataclass(frozen=True)
@@ -129,14 +149,14 @@ def approval_levels(
     """How many levels must approve, and why the extra ones (shown to the approver)."""
     levels = policy.base_levels
     reasons: list[str] = []
-    if request.cross_city:
+    if request.cross_city and policy.cross_city_extra:
         levels += policy.cross_city_extra
         reasons.append("cross_city")
-    if _touches_night(request.planned_start, request.planned_end, policy):
+    if policy.night_extra and _touches_night(request.planned_start, request.planned_end, policy):
         levels += policy.night_extra
         reasons.append("night")
     days = {request.planned_start.date(), request.planned_end.date()}
-    if any(not is_working_day(d) for d in days):
+    if policy.holiday_extra and any(not is_working_day(d) for d in days):
         levels += policy.holiday_extra
         reasons.append("holiday")
     return levels, reasons

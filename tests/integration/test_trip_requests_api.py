@@ -41,49 +41,200 @@ async def event(client, request_id: int, name: str, version: int, note: str = ""
                              json={"event": name, "version": version, "note": note})
 
 
+async def filed(client, **extra) -> dict:
+    created = await client.post("/api/v1/trip-requests", json=body(**extra))
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
+async def submitted(client, **extra) -> dict:
+    r = await filed(client, **extra)
+    response = await event(client, r["id"], "submit", r["version"])
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def awaiting(client) -> list[int]:
+    page = await client.get("/api/v1/trip-requests?awaiting_me=true")
+    assert page.status_code == 200, page.text
+    return [item["id"] for item in page.json()["items"]]
+
+
+async def notifications(db, username: str, kind: str) -> list[dict]:
+    rows = await db.fetch(
+        """SELECT n.data, n.text FROM notifications n JOIN users u ON u.id = n.user_id
+           WHERE u.username = $1 AND n.kind = $2 ORDER BY n.id""", username, kind)
+    return [{**dict(r["data"]), "text": r["text"]} for r in rows]
+
+
 async def test_cross_city_request_needs_two_levels_then_is_approved(app, client, db):
     await users(db)
     await login(client, "requester")
-    created = await client.post("/api/v1/trip-requests", json=body(dest_city="420700"))
-    assert created.status_code == 201, created.text
-    r = created.json()
+    r = await filed(client, dest_city="420700")
     assert r["state"] == "draft" and r["allowed_events"] == ["submit", "withdraw"]
-    submitted = await event(client, r["id"], "submit", r["version"])
-    assert submitted.status_code == 200, submitted.text
-    r = submitted.json()
+    assert r["driver_waits"] is True and r["applicant_name"].startswith("用车人")
+    r = (await event(client, r["id"], "submit", r["version"])).json()
     assert (r["state"], r["approval_levels"]) == ("pending_approval", 2)  # base + cross-city
+    assert r["approval_reasons"] == ["cross_city"] and r["precheck_warnings"] == []
     forbidden = await event(client, r["id"], "approve", r["version"])
     assert_error(forbidden, 403)  # a requester does not approve
+    assert [n["request_id"] for n in await notifications(db, "approver", "approval_pending")] == [r["id"]]
+    assert await notifications(db, "leader", "approval_pending") == []  # the unit's approver first
 
-    async with new_client(app) as approver:
+    async with new_client(app) as approver, new_client(app) as leader:
         await login(approver, "approver")
+        await login(leader, "leader")
+        assert r["id"] in await awaiting(approver)
         first = await event(approver, r["id"], "approve", r["version"], "同意")
         assert first.json()["state"] == "pending_approval" and first.json()["approved_levels"] == 1
         stale = await event(approver, r["id"], "approve", r["version"])  # the old version again
         assert assert_error(stale, 409)["code"] == "stale_version"
-        second = await event(approver, r["id"], "approve", first.json()["version"], "同意")
+        assert r["id"] not in await awaiting(approver)  # level 2 is not the unit's
+        assert r["id"] in await awaiting(leader)
+        twice = await event(approver, r["id"], "approve", first.json()["version"], "同意")
+        assert assert_error(twice, 409)["code"] == "already_approved_by_you"
+        [pending] = await notifications(db, "leader", "approval_pending")
+        assert (pending["request_id"], pending["level"], pending["approval_levels"]) == (r["id"], 2, 2)
+        assert pending["reason"] == "赴基层调研" and pending["planned_start"].startswith("2026-11-24T01:00")
+        second = await event(leader, r["id"], "approve", first.json()["version"], "同意")
         assert second.json()["state"] == "approved"
-        again = await event(approver, r["id"], "approve", second.json()["version"])
+        assert r["id"] not in await awaiting(leader)
+        again = await event(leader, r["id"], "approve", second.json()["version"])
         error = assert_error(again, 409)
         assert error["code"] == "illegal_transition" and "approve" in error["message"]
         history = (await approver.get(f"/api/v1/trip-requests/{r['id']}/events")).json()
+        decided = (await leader.get("/api/v1/trip-requests?decided_by_me=true")).json()
     assert [h["event"] for h in history] == ["submit", "checked", "approve", "approve"]
     assert history[0]["note"] == "extra approval: cross_city"
+    leader_name = await db.fetchval("SELECT display_name FROM users WHERE username = 'leader'")
+    assert [h["actor"] for h in history[2:]] == ["审批人", leader_name]
+    assert [item["id"] for item in decided["items"]] == [r["id"]]
+    [approved] = await notifications(db, "requester", "request_approved")
+    assert approved["request_id"] == r["id"]
+
+
+async def test_a_second_level_needs_someone_above_the_unit(app, client, db):
+    ids = await users(db)
+    await upsert_user(db, username="approver2", display_name="另一审批人", org_code=ids["unit"],
+                      roles=["approver"], password=PASSWORD)
+    await login(client, "requester")
+    r = await submitted(client, dest_city="420700")
+    async with new_client(app) as leader, new_client(app) as colleague:
+        await login(leader, "leader")
+        await login(colleague, "approver2")
+        first = (await event(leader, r["id"], "approve", r["version"])).json()  # level 1 from above
+        assert first["approved_levels"] == 1
+        assert r["id"] not in await awaiting(colleague)
+        refused = assert_error(await event(colleague, r["id"], "approve", first["version"]), 403)
+        assert refused["code"] == "not_your_level" and "above the requesting unit" in refused["message"]
+        assert refused["details"] == {"level": 2, "approval_levels": 2}
+        assert_error(await event(colleague, r["id"], "reject", first["version"], "不同意"), 403)
+        self_again = assert_error(await event(leader, r["id"], "approve", first["version"]), 409)
+        assert self_again["code"] == "already_approved_by_you"
+    # Level 1 was asked of the unit's approvers; for level 2 nobody is left above the unit
+    # (the leader decided level 1), so nobody was asked.
+    for username in ("approver", "approver2"):
+        assert [n["level"] for n in await notifications(db, username, "approval_pending")] == [1]
+    assert await notifications(db, "leader", "approval_pending") == []
+
+
+async def test_policies_by_depth_and_trip_type_decide_the_levels(app, client, db):
+    ids = await users(db)
+    unit_id = await db.fetchval("SELECT id FROM organisations WHERE code = $1", ids["unit"])
+    await db.execute(
+        """INSERT INTO approval_policies (org_id, trip_type, base_levels, cross_city_extra,
+               night_extra, holiday_extra, allowed_car_levels)
+           VALUES ($1, 'meeting', 2, 0, 0, 0, NULL), ($1, NULL, 1, 1, 1, 1, '{sedan}')""",
+        unit_id,
+    )
+    await login(client, "requester")
+    meeting = await submitted(client, dest_city="420700", trip_type="meeting")
+    assert (meeting["approval_levels"], meeting["approval_reasons"]) == (2, [])  # the unit's meeting rule
+    reception = await submitted(client, trip_type="reception", car_level_wanted="sedan")
+    assert reception["approval_levels"] == 1  # the unit's generic rule beats the province's reception rule
+    emergency = await submitted(client, trip_type="emergency")
+    assert emergency["approval_levels"] == 1
+
+
+async def test_a_car_class_outside_the_policy_is_refused_and_stays_a_draft(client, db):
+    ids = await users(db)
+    unit_id = await db.fetchval("SELECT id FROM organisations WHERE code = $1", ids["unit"])
+    await db.execute(
+        "INSERT INTO approval_policies (org_id, allowed_car_levels) VALUES ($1, '{sedan,minibus}')",
+        unit_id)
+    await login(client, "requester")
+    r = await filed(client, car_level_wanted="business")
+    refused = assert_error(await event(client, r["id"], "submit", r["version"]), 409)
+    assert refused["code"] == "car_level_not_allowed" and "sedan" in refused["message"]
+    assert refused["details"]["allowed_car_levels"] == ["minibus", "sedan"]
+    after = (await client.get(f"/api/v1/trip-requests/{r['id']}")).json()
+    assert (after["state"], after["version"]) == ("draft", r["version"])
+    assert await db.fetchval("SELECT count(*) FROM trip_request_events WHERE request_id = $1", r["id"]) == 0
+    # The applicant changes the draft to a car class the policy allows, and submits it.
+    stale = await client.put(f"/api/v1/trip-requests/{r['id']}",
+                             json={**body(car_level_wanted="sedan"), "version": r["version"] + 5})
+    assert assert_error(stale, 409)["code"] == "stale_version"
+    changed = await client.put(f"/api/v1/trip-requests/{r['id']}",
+                               json={**body(car_level_wanted="sedan"), "version": r["version"]})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["car_level_wanted"] == "sedan" and changed.json()["version"] == r["version"] + 1
+    ok = (await event(client, r["id"], "submit", changed.json()["version"])).json()
+    assert ok["state"] == "pending_approval"
+    too_late = await client.put(f"/api/v1/trip-requests/{r['id']}",
+                                json={**body(), "version": ok["version"]})
+    assert assert_error(too_late, 409)["code"] == "not_a_draft"
+
+
+async def test_transport_subsidy_warns_the_approver_of_an_in_city_trip(app, client, db):
+    await users(db)
+    await db.execute("UPDATE users SET transport_subsidy = true WHERE username = 'requester'")
+    await login(client, "requester")
+    in_city = await submitted(client, driver_waits=False, contact_phone="13800000000")
+    assert in_city["precheck_warnings"] == ["transport_subsidy"]
+    assert (in_city["driver_waits"], in_city["contact_phone"]) == (False, "13800000000")
+    out_of_town = await submitted(client, dest_city="420700")
+    assert out_of_town["precheck_warnings"] == []
+    async with new_client(app) as approver:
+        await login(approver, "approver")
+        seen = (await approver.get(f"/api/v1/trip-requests/{in_city['id']}")).json()
+    assert seen["precheck_warnings"] == ["transport_subsidy"]
+
+
+async def test_an_emergency_is_dispatched_at_once_and_approved_afterwards(app, client, db):
+    await users(db)
+    await login(client, "requester")
+    r = await submitted(client, trip_type="emergency", dest_city="420700")
+    assert r["state"] == "dispatching" and r["emergency_deadline"] is not None
+    assert r["emergency_approved"] is None and r["approval_levels"] == 1  # province emergency rule
+    [pending] = await notifications(db, "approver", "approval_pending")
+    assert pending["emergency"] is True and pending["emergency_deadline"]
+    async with new_client(app) as approver:
+        await login(approver, "approver")
+        assert r["id"] in await awaiting(approver)
+        approved = (await event(approver, r["id"], "approve", r["version"], "补批")).json()
+        assert approved["emergency_approved"] is True and approved["state"] == "dispatching"
+        assert r["id"] not in await awaiting(approver)
+    assert [n["request_id"] for n in await notifications(db, "requester", "request_approved")] == [r["id"]]
 
 
 async def test_reject_with_a_reason_and_withdraw(app, client, db):
     await users(db)
     await login(client, "requester")
-    r = (await client.post("/api/v1/trip-requests", json=body())).json()
-    r = (await event(client, r["id"], "submit", r["version"])).json()
+    r = await submitted(client)
     assert r["approval_levels"] == 1
     async with new_client(app) as approver:
         await login(approver, "approver")
+        no_reason = assert_error(await event(approver, r["id"], "reject", r["version"], "  "), 422)
+        assert no_reason["code"] == "reason_required"
         rejected = (await event(approver, r["id"], "reject", r["version"], "事由不充分")).json()
     assert rejected["state"] == "rejected"
-    other = (await client.post("/api/v1/trip-requests", json=body())).json()
+    [told] = await notifications(db, "requester", "request_rejected")
+    assert (told["request_id"], told["rejection_reason"], told["text"]) == (r["id"], "事由不充分", "事由不充分")
+    other = await filed(client)
     withdrawn = (await event(client, other["id"], "withdraw", other["version"])).json()
     assert withdrawn["state"] == "withdrawn"
+    mine = (await client.get("/api/v1/trip-requests?mine=true")).json()
+    assert {item["id"] for item in mine["items"]} == {r["id"], other["id"]}
 
 
 async def test_another_citys_user_cannot_see_or_touch_the_request(app, client, db):
@@ -97,7 +248,13 @@ async def test_another_citys_user_cannot_see_or_touch_the_request(app, client, d
         assert_error(await outsider.get(f"/api/v1/trip-requests/{r['id']}/events"), 404)
         listed = (await outsider.get("/api/v1/trip-requests")).json()
         assert r["id"] not in [item["id"] for item in listed["items"]]
-    mine = (await client.get("/api/v1/trip-requests?state=draft")).json()
+    submitted_r = (await event(client, r["id"], "submit", r["version"])).json()
+    async with new_client(app) as outsider:
+        await login(outsider, "outsider")  # an approver too, but of another city
+        assert submitted_r["id"] not in await awaiting(outsider)
+        assert_error(await event(outsider, r["id"], "approve", submitted_r["version"]), 404)
+        assert (await outsider.get("/api/v1/trip-requests?decided_by_me=true")).json()["total"] == 0
+    mine = (await client.get("/api/v1/trip-requests?state=pending_approval")).json()
     assert r["id"] in [item["id"] for item in mine["items"]]
 
 
@@ -111,8 +268,11 @@ async def test_bad_bodies_are_422_never_500(client, db):
         {**body(), "trip_type": "party"},
         {**body(), "unknown": 1},
         {**body(), "origin": {"name": "x", "lat": 95, "lon": 114, "city_code": "420100"}},
+        {**body(), "contact_phone": "call me"},
     ):
         assert_error(await client.post("/api/v1/trip-requests", json=bad), 422)
+    unknown = assert_error(await client.post("/api/v1/trip-requests", json=body(dest_city="999999")), 422)
+    assert unknown["code"] == "unknown_city"
     r = (await client.post("/api/v1/trip-requests", json=body())).json()
     assert_error(await event(client, r["id"], "explode", r["version"]), 422)
     assert_error(await event(client, r["id"], "checked", r["version"]), 422)  # the system's own

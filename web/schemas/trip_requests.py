@@ -29,7 +29,8 @@ class TripRequestCreate(BaseModel):
             "planned_end": "2026-11-23T17:00:00+08:00",
             "origin": {"name": "市政府", "lat": 30.5928, "lon": 114.3055, "city_code": "420100"},
             "destinations": [{"name": "鄂州市政府", "lat": 30.3908, "lon": 114.895, "city_code": "420700"}],
-            "round_trip": True, "car_level_wanted": "sedan", "carpool_allowed": True,
+            "round_trip": True, "driver_waits": True, "car_level_wanted": "sedan",
+            "carpool_allowed": True, "contact_phone": "13800000000",
         }]},
     )
     trip_type: TripType
@@ -41,8 +42,11 @@ class TripRequestCreate(BaseModel):
     origin: PlaceIn
     destinations: list[PlaceIn] = Field(min_length=1, max_length=10)
     round_trip: bool = True
+    driver_waits: bool = Field(True, description="round trip: the car waits at the destination")
     car_level_wanted: CarLevel | None = None
     carpool_allowed: bool = False
+    contact_phone: str = Field("", max_length=20, pattern=r"^[0-9+\- ]*$",
+                               description="who the driver calls")
 
     @model_validator(mode="after")
     def _times(self) -> TripRequestCreate:
@@ -51,6 +55,12 @@ class TripRequestCreate(BaseModel):
         if self.passengers and len(self.passengers) > self.passenger_count:
             raise ValueError("more passenger names than passenger_count")
         return self
+
+
+class TripRequestUpdate(TripRequestCreate):
+    """A draft rewritten (草稿修改): every field again, with the version read."""
+
+    version: int = Field(ge=1, description="The version you read: a stale one is refused (409)")
 
 
 class TripRequestEventIn(BaseModel):
@@ -71,15 +81,20 @@ class TripRequestRead(BaseModel):
     origin: dict
     destinations: list[dict]
     round_trip: bool
+    driver_waits: bool
     car_level_wanted: str | None
     carpool_allowed: bool
+    contact_phone: str
     state: RequestState
     approval_levels: int
     approved_levels: int
     emergency_deadline: datetime | None
     emergency_approved: bool | None
+    precheck_warnings: list[str] = Field(description="for the approver, e.g. transport_subsidy (车补)")
+    approval_reasons: list[str] = Field(description="why extra levels: cross_city, night, holiday")
     version: int
     applicant_id: int
+    applicant_name: str
     org_id: int
     org_name_zh: str
     org_name_en: str
