@@ -22,6 +22,7 @@ from fleet.passwords import hash_password, verify_password
 from fleet.scenario.geo import geojson, zone_polygon
 from fleet.scenario.model import Organisation, Scenario, boundary_geofence_code, lot_geofence_code
 from fleet.seed_dispatch import seed_approval_policies, seed_documents
+from fleet.seed_places import seed_places
 
 
 async def seed_scenario(
@@ -66,6 +67,7 @@ async def seed_scenario(
             ],
         )
         await seed_documents(conn, [vehicle_ids[v.plate] for v in s.vehicles])
+        await seed_places(conn, s)
         await seed_approval_policies(conn, org_ids[next(o.code for o in s.organisations
                                                         if o.parent_code is None)])
         users = 0
@@ -79,7 +81,7 @@ async def seed_scenario(
         "rental_companies": len(s.rental_companies),
         "price_plans": sum(len(c.price_plans) for c in s.rental_companies),
         "vehicles": len(s.vehicles),
-        "devices": len(s.vehicles),
+        "devices": sum(v.device is not None for v in s.vehicles),
         "drivers": len(s.drivers),
         "users": users,
     }
@@ -246,14 +248,22 @@ async def _vehicles(
 
 
 async def _devices(conn: asyncpg.Connection, s: Scenario, vehicle_ids: dict[str, int]) -> None:
-    pairs = [(vehicle_ids[v.plate], v.device.uid) for v in s.vehicles]
-    # A vehicle whose terminal was replaced: unbind the old one first (vehicle_id is unique).
+    # A leased car without a terminal gets none here: the driver's page registers a 'phone'
+    # device for it on first use (web/routes/driver.py).
+    fitted = [(vehicle_ids[v.plate], v.device) for v in s.vehicles if v.device is not None]
+    bare = [vehicle_ids[v.plate] for v in s.vehicles if v.device is None]
+    # A vehicle whose terminal was replaced: unbind the old one first (vehicle_id is unique);
+    # one whose terminal was removed: unbind it too (a phone bound since stays).
     await conn.execute(
         """UPDATE devices d SET vehicle_id = NULL
            FROM unnest($1::int[], $2::text[]) AS s(vehicle_id, uid)
            WHERE d.vehicle_id = s.vehicle_id AND d.uid <> s.uid""",
-        [p[0] for p in pairs],
-        [p[1] for p in pairs],
+        [vehicle_id for vehicle_id, _ in fitted],
+        [device.uid for _, device in fitted],
+    )
+    await conn.execute(
+        "UPDATE devices SET vehicle_id = NULL WHERE vehicle_id = ANY($1::int[]) AND kind = 'terminal'",
+        bare,
     )
     await _upsert(
         conn,
@@ -261,8 +271,8 @@ async def _devices(conn: asyncpg.Connection, s: Scenario, vehicle_ids: dict[str,
         ("uid",),
         ("vehicle_id", "model", "report_interval_s"),
         [
-            (v.device.uid, vehicle_ids[v.plate], v.device.model, v.device.report_interval_s)
-            for v in s.vehicles
+            (device.uid, vehicle_id, device.model, device.report_interval_s)
+            for vehicle_id, device in fitted
         ],
     )
 

@@ -90,6 +90,8 @@ class VehicleSim:
         steps: list[Step] | None = None,
         dark: list[DarkWindow] | None = None,
     ) -> None:
+        if vehicle.device is None:
+            raise ValueError(f"vehicle {vehicle.plate} has no device to simulate")
         self.vehicle = vehicle
         self.uid = vehicle.device.uid
         self.scenario = scenario

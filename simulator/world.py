@@ -57,8 +57,14 @@ class World:
         unknown = set(by_plate) - set(scenario.vehicle_by_plate)
         if unknown:
             raise ScriptError(f"scripts name unknown vehicles: {sorted(unknown)}")
-        chosen = list(scenario.vehicles if vehicles is None else scenario.vehicles[:vehicles])
-        chosen += [v for v in scenario.vehicles if v.plate in by_plate and v not in chosen]
+        # Only cars with a terminal report: a leased car without one is seen through its
+        # driver's phone while under an order (the driver's page), never simulated here.
+        fitted = [v for v in scenario.vehicles if v.device is not None]
+        bare = sorted(p for p in by_plate if scenario.vehicle_by_plate[p].device is None)
+        if bare:
+            raise ScriptError(f"scripts name vehicles without a device: {bare}")
+        chosen = list(fitted if vehicles is None else fitted[:vehicles])
+        chosen += [v for v in fitted if v.plate in by_plate and v not in chosen]
         self.vehicles: list[VehicleSim] = []
         for vehicle in chosen:
             steps = dark = None

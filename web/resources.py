@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from fleet.config import Settings
 from fleet.db import create_pool
 from web.live.hub import LiveHub, live_channel
+from web.mqtt_publisher import DevicePublisher
 from web.sessions import LoginThrottle, SessionStore
 
 
@@ -21,6 +22,8 @@ class Resources:
     sessions: SessionStore
     throttle: LoginThrottle
     hub: LiveHub
+    # Publishes a driver's phone positions into the telemetry pipeline; None without a broker.
+    publisher: DevicePublisher | None = None
 
     @classmethod
     async def open(cls, settings: Settings) -> Resources:
@@ -37,9 +40,15 @@ class Resources:
         throttle = LoginThrottle(redis, prefix=settings.redis_prefix)
         hub = LiveHub(redis, live_channel(settings.redis_prefix))
         hub.start()
-        return cls(pool, redis, sessions, throttle, hub)
+        publisher = None
+        if settings.mqtt_url:
+            publisher = DevicePublisher(settings.mqtt_url, topic_root=settings.mqtt_topic_root)
+            publisher.start()
+        return cls(pool, redis, sessions, throttle, hub, publisher)
 
     async def close(self) -> None:
+        if self.publisher is not None:
+            self.publisher.close()
         await self.hub.stop()
         with contextlib.suppress(Exception):
             await self.redis.aclose()

@@ -244,8 +244,18 @@ def _company(e: _Entry) -> RentalCompany:
     )
 
 
-def _vehicle(e: _Entry) -> Vehicle:
+def _device(e: _Entry) -> DeviceInfo | None:
+    if e.raw.get("device") is None:
+        return None  # validate.py allows this for leased cars only
     device = e.child("device")
+    return DeviceInfo(
+        uid=device.text("uid"),
+        model=device.opt_text("model") or "",
+        report_interval_s=int(device.num("interval_s", default=10)),
+    )
+
+
+def _vehicle(e: _Entry) -> Vehicle:
     return Vehicle(
         plate=e.text("plate"),
         source=e.text("source"),  # type: ignore[arg-type]
@@ -262,11 +272,7 @@ def _vehicle(e: _Entry) -> Vehicle:
         battery_kwh=e.opt_num("battery_kwh"),
         range_km=e.opt_num("range_km"),
         marking=e.opt_text("marking") or "painted",  # type: ignore[arg-type]
-        device=DeviceInfo(
-            uid=device.text("uid"),
-            model=device.opt_text("model") or "",
-            report_interval_s=int(device.num("interval_s", default=10)),
-        ),
+        device=_device(e),
     )
 
 

@@ -91,7 +91,9 @@ class Vehicle:
     city_code: str
     depot_code: str
     owner_org_code: str
-    device: DeviceInfo
+    # The GPS terminal. Only a leased car may have none: while under a platform order its
+    # driver's phone stands in for it (a devices row of kind 'phone', made on first use).
+    device: DeviceInfo | None
     rental_company_code: str | None = None
     tank_l: float | None = None
     battery_kwh: float | None = None

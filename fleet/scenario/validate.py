@@ -45,7 +45,7 @@ def validate_scenario(s: Scenario) -> None:
     _unique("depot", (d.code for d in s.depots))
     _unique("rental company", (c.code for c in s.rental_companies))
     _unique("vehicle plate", (v.plate for v in s.vehicles))
-    _unique("device uid", (v.device.uid for v in s.vehicles))
+    _unique("device uid", (v.device.uid for v in s.vehicles if v.device is not None))
     _unique("driver", (d.code for d in s.drivers))
     _unique("driver phone", (d.phone for d in s.drivers))
     _unique("place", (p.code for p in s.places))
@@ -217,6 +217,12 @@ def _check_vehicle(s: Scenario, v: Vehicle) -> None:
     marker = body[0] if body[0] in "DF" else body[-1]
     if v.energy_type != "fuel" and (marker == "D") != (v.energy_type == "bev"):
         raise fail("battery-electric plates carry D, plug-in hybrid plates F")
+    if v.device is None:
+        # Only a leased car may come without a terminal: the driver's phone reports for it
+        # while it serves a platform order; an own car is watched all the time (domain.md §6).
+        if v.source != "leased":
+            raise fail("needs a device (only leased cars may have none)")
+        return
     if not DEVICE_UID_RE.match(v.device.uid):
         raise fail(f"device uid '{v.device.uid}' must be 12 digits")
     if not 1 <= v.device.report_interval_s <= 3600:

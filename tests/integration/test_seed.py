@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import shapely
 from shapely import Point
 
@@ -41,7 +43,9 @@ async def test_seed_counts_match_the_scenario_and_database(db_conn):
 
     assert counts["cities"] == 9
     assert counts["vehicles"] == len(scenario.vehicles) >= 190
-    assert counts["devices"] == counts["vehicles"]
+    # every car has its terminal but a few leased ones (their drivers' phones report for them)
+    assert counts["devices"] == sum(v.device is not None for v in scenario.vehicles)
+    assert counts["vehicles"] - 3 <= counts["devices"] < counts["vehicles"]
     assert counts["geofences"] == 9 + 9 + len(scenario.zones)  # boundaries, lots, zones
     assert counts["price_plans"] == sum(len(c.price_plans) for c in scenario.rental_companies)
     assert counts["users"] == 0
@@ -52,11 +56,31 @@ async def test_seed_twice_changes_nothing(db_conn):
     scenario = load_scenario()
     first = await seed_scenario(db_conn, scenario, demo_password="demo-pass")
     before = await _row_versions(db_conn)
+    places_before = await _places(db_conn)
+    assert len(places_before) == len(scenario.places)
     second = await seed_scenario(db_conn, scenario, demo_password="demo-pass")
 
     assert second == first
     assert await _table_counts(db_conn) == first
     assert await _row_versions(db_conn) == before  # no row was even rewritten
+    assert await _places(db_conn) == places_before  # the named places neither
+
+
+async def _places(conn) -> list[tuple[str, str]]:
+    return [tuple(r) for r in await conn.fetch("SELECT code, xmin::text FROM places ORDER BY code")]
+
+
+async def test_named_places_are_seeded_in_their_cities(db_conn):
+    scenario = load_scenario()
+    await seed_scenario(db_conn, scenario, demo_password=None)
+
+    rows = await db_conn.fetch(
+        """SELECT p.code, p.lat, p.lon, g.wkb FROM places p
+           JOIN geofences g ON g.city_code = p.city_code AND g.purpose = 'city_boundary'"""
+    )
+    assert len(rows) == len(scenario.places) >= 9
+    for row in rows:
+        assert shapely.from_wkb(row["wkb"]).contains(Point(row["lon"], row["lat"])), row["code"]
 
 
 async def test_references_paths_and_geometry(db_conn):
@@ -82,6 +106,10 @@ async def test_references_paths_and_geometry(db_conn):
     assert leased and all(r["rental_company_id"] is not None for r in leased)
     unbound = await db_conn.fetchval("SELECT count(*) FROM devices WHERE vehicle_id IS NULL")
     assert unbound == 0
+    bare = await db_conn.fetch(
+        "SELECT v.source FROM vehicles v WHERE NOT EXISTS (SELECT 1 FROM devices d WHERE d.vehicle_id = v.id)"
+    )
+    assert bare and {r["source"] for r in bare} == {"leased"}
 
     lot = await db_conn.fetchrow(
         """SELECT d.lat, d.lon, g.wkb, g.geojson, g.purpose FROM depots d
@@ -133,3 +161,17 @@ async def test_demo_users_log_in_with_the_demo_password(db_conn):
            WHERE u.username = 'driver1'"""
     )
     assert linked is not None and linked["home_city_code"] == "420100"
+
+
+async def test_a_terminal_taken_off_a_leased_car_is_unbound_on_the_next_seed(db_conn):
+    scenario = load_scenario()
+    await seed_scenario(db_conn, scenario, demo_password=None)
+    car = next(v for v in scenario.vehicles if v.source == "leased" and v.device is not None)
+    bare = dataclasses.replace(car, device=None)
+    changed = dataclasses.replace(
+        scenario, vehicles=tuple(bare if v is car else v for v in scenario.vehicles))
+    await seed_scenario(db_conn, changed, demo_password=None)
+
+    bound = await db_conn.fetchval(
+        "SELECT d.vehicle_id FROM devices d WHERE d.uid = $1", car.device.uid)
+    assert bound is None  # kept (its positions refer to it), bound to nothing

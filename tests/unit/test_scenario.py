@@ -83,7 +83,11 @@ def test_plates_devices_and_drivers(scenario):
     )
     for v in scenario.vehicles:
         assert v.plate.startswith(prefixes[v.city_code] + "·"), v.plate
-        assert len(v.device.uid) == 12 and v.device.uid.isdigit()
+        if v.device is not None:
+            assert len(v.device.uid) == 12 and v.device.uid.isdigit()
+    # a few leased cars have no terminal: their drivers' phones report for them
+    bare = [v for v in scenario.vehicles if v.device is None]
+    assert 2 <= len(bare) <= 3 and all(v.source == "leased" for v in bare)
     non_leased = sum(v.source != "leased" for v in scenario.vehicles)
     own_drivers = [d for d in scenario.drivers if d.rental_company_code is None]
     assert abs(len(own_drivers) - non_leased) <= 10
@@ -168,6 +172,17 @@ def test_invalid_vehicle_references_name_the_vehicle(raw, mutate, expected):
     message = str(error.value)
     assert expected in message
     assert plate in message or "鄂B·12345" in message
+
+
+def test_only_a_leased_car_may_have_no_device(raw):
+    leased = next(v for v in raw["vehicles"] if v["source"] == "leased" and "device" in v)
+    del leased["device"]
+    parse_scenario(raw)  # fine: its driver's phone stands in
+    own = _vehicle(raw)
+    assert own["source"] != "leased"
+    del own["device"]
+    with pytest.raises(ScenarioError, match=f"vehicle {own['plate']}: needs a device"):
+        parse_scenario(raw)
 
 
 def test_duplicate_plate_and_uid_are_refused(raw):

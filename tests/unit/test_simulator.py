@@ -97,7 +97,8 @@ def test_seq_increases_and_cadence_follows_acc(two_hours):
 def test_parked_cars_report_acc_off_inside_their_lot(scenario, two_hours):
     world, messages = two_hours
     lots = {
-        v.device.uid: Polygon(scenario.depot_by_code[v.depot_code].lot) for v in scenario.vehicles
+        v.device.uid: Polygon(scenario.depot_by_code[v.depot_code].lot)
+        for v in scenario.vehicles if v.device is not None
     }
     early = [m for m in messages if m.t_s < 5]  # all report at power-on; nobody leaves before 5 s
     assert {m.uid for m in early} == set(world.uids)
@@ -117,7 +118,7 @@ def test_parked_cars_report_acc_off_inside_their_lot(scenario, two_hours):
 
 def test_messages_match_the_device_contract(scenario, two_hours):
     world, messages = two_hours
-    energy = {v.device.uid: v.energy_type for v in scenario.vehicles}
+    energy = {v.device.uid: v.energy_type for v in scenario.vehicles if v.device is not None}
     required = {
         "ts",
         "lat",
@@ -218,6 +219,14 @@ def test_scripted_speed_and_stay(scenario):
     assert max(m.payload["speed_kmh"] for m in ms) > 130
 
 
+def test_cars_without_a_terminal_are_not_simulated(scenario):
+    world = World(scenario, start=START, seed=1)
+    fitted = [v for v in scenario.vehicles if v.device is not None]
+    assert len(world.vehicles) == len(fitted) < len(scenario.vehicles)
+    assert world.uids == [v.device.uid for v in fitted]
+    assert len(World(scenario, start=START, seed=1, vehicles=10).vehicles) == 10
+
+
 def test_scripts_are_validated(scenario):
     with pytest.raises(ScriptError, match="exactly one"):
         ScriptedLeg("drive_to", place="PL-420100-GOV", city="420100")
@@ -230,6 +239,9 @@ def test_scripts_are_validated(scenario):
             seed=1,
             scripts=[Script("鄂A·00000", (ScriptedLeg("stay", duration_s=5),))],
         )
+    bare = next(v.plate for v in scenario.vehicles if v.device is None)
+    with pytest.raises(ScriptError, match="without a device"):
+        World(scenario, start=START, seed=1, scripts=[Script(bare, (ScriptedLeg("stay", duration_s=5),))])
     with pytest.raises(ScriptError, match="unknown place"):
         plate = wuhan_car(scenario)
         World(
