@@ -24,6 +24,8 @@ COMMANDS = {
     "simulate": "drive the scenario's vehicles as GPS terminals over MQTT",
     "ingest": "the ingest worker: MQTT -> PostgreSQL + Redis",
     "web": "the web app: REST API, live websocket, console",
+    "generate-month": "generate a month of trip requests, dispatch orders and GNSS trips (figures, "
+    "statements and bench material); refuses a month already generated unless --replace",
 }
 
 
@@ -56,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
             )
             sub.add_argument("--name", help="display name (default: the username)")
             sub.add_argument("--cleared", action="store_true", help="may see 机要 vehicles")
+        if name == "generate-month":
+            sub.add_argument("--month", required=True, help="YYYY-MM (Asia/Shanghai), e.g. 2026-11")
+            sub.add_argument("--requests", type=int, default=3000, help="trip requests (default 3000)")
+            sub.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+            sub.add_argument("--replace", action="store_true",
+                             help="remove what an earlier run generated for the month first")
         if name == "simulate":
             sub.add_argument("--stats-file", type=Path, help="write published/acked counts as JSON")
             sub.add_argument(
@@ -96,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_seed(settings))
     if args.command == "user":
         return asyncio.run(_user(settings, args))
+    if args.command == "generate-month":
+        return asyncio.run(_generate_month(settings, args))
     if args.command == "ingest":
         return _run_until_signal(lambda stop: _ingest(settings, stop))
     if args.command == "web":
@@ -153,6 +163,35 @@ async def _user(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await conn.close()
     print(f"fleet user: {action} {args.username} ({', '.join(args.roles)}) at {args.org}")
+    return 0
+
+
+async def _generate_month(settings: Settings, args: argparse.Namespace) -> int:
+    import time
+
+    from dispatch.months import Month
+    from fleet.db import connect
+    from fleet.month_generator import generate_month
+    from fleet.month_seed import MonthAlreadyGenerated, seed_month
+    from fleet.scenario.load import load_scenario
+
+    try:
+        month = Month.parse(args.month)
+    except ValueError as exc:
+        raise SystemExit(f"fleet generate-month: {exc}") from None
+    if not 1 <= args.requests <= 100_000:
+        raise SystemExit("fleet generate-month: --requests must be between 1 and 100000")
+    started = time.perf_counter()
+    plan = generate_month(load_scenario(), month, args.requests, args.seed)
+    conn = await connect(settings.require_database_url())
+    try:
+        counts = await seed_month(conn, plan, replace=args.replace)
+    except MonthAlreadyGenerated as exc:
+        raise SystemExit(f"fleet generate-month: {exc}") from None
+    finally:
+        await conn.close()
+    took = time.perf_counter() - started
+    print(f"generated {month.text} in {took:.1f} s: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     return 0
 
 

@@ -90,6 +90,11 @@ class DevicePublisher:
         """One position on {root}/devices/{uid}/telemetry at QoS 1, acknowledged by the broker."""
         await self._publish(f"{self._devices_topic}/{uid}/telemetry", orjson.dumps(payload), timeout_s)
 
+    async def publish_command(self, uid: str, command: dict[str, Any], *, timeout_s: float) -> None:
+        """A platform → device command on {root}/devices/{uid}/cmd (docs/device-contract.md),
+        e.g. a remote reminder (远程提醒) the terminal shows and speaks."""
+        await self._publish(f"{self._devices_topic}/{uid}/cmd", orjson.dumps(command), timeout_s)
+
     async def _publish(self, topic: str, payload: bytes, timeout_s: float) -> None:
         if self._loop is None or not self.connected.is_set():
             raise TelemetryUnavailable("the MQTT broker is not connected")

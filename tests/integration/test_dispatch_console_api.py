@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from tests.integration.test_dispatch_orders_api import START, approved_request, order_event
+from tests.integration.test_driver_api import app_with, next_message, subscribe
 from tests.integration.test_trip_requests_api import body, event, users
 from tests.integration.web_app import assert_error, login, new_client
 
@@ -222,3 +223,33 @@ async def test_remote_reminder_reaches_the_driver(app, client, db):
         assert reminder["text"] == "请于22:00前返回停放点" and reminder["data"]["order_id"] == order["id"]
         assert_error(await phone.post("/api/v1/dispatch/reminders",
                                       json={"order_id": order["id"], "text": "hi"}), 403)
+
+
+async def test_a_reminder_also_goes_to_the_cars_terminal(broker_settings, db, services):
+    """远程提醒 as a text command on {root}/devices/{uid}/cmd (docs/device-contract.md)."""
+    await users(db)
+    vehicle, uid = await db.fetchrow(
+        "SELECT v.id, d.uid FROM vehicles v JOIN devices d ON d.vehicle_id = v.id "
+        "WHERE v.home_city_code = '420100' AND v.source = 'platform' ORDER BY v.id LIMIT 1")
+    driver = await db.fetchval("SELECT d.id FROM drivers d JOIN users u ON u.id = d.user_id "
+                               "WHERE u.username = 'driver1'")
+    topic = f"{broker_settings.mqtt_topic_root}/devices/{uid}/cmd"
+    subscriber, received = subscribe(services.mqtt_url, topic)
+    try:
+        async with app_with(broker_settings) as app, new_client(app) as requester, \
+                new_client(app) as dispatcher:
+            await login(requester, "requester")
+            await login(dispatcher, "dispatcher")
+            request = await approved_request(app, requester)
+            order = (await dispatcher.post("/api/v1/dispatch-orders", json={"request_id": request["id"]})).json()
+            await order_event(dispatcher, order, "assign", vehicle_id=vehicle, driver_id=driver)
+            sent = await dispatcher.post("/api/v1/dispatch/reminders", json={
+                "order_id": order["id"], "text": "前方拥堵，请提前出发", "tts": True})
+            assert sent.status_code == 200, sent.text
+            got_topic, command = await next_message(received)
+    finally:
+        subscriber.loop_stop()
+        subscriber.disconnect()
+    assert got_topic == topic
+    assert command == {"id": sent.json()["device_command_id"], "type": "text",
+                       "text": "前方拥堵，请提前出发", "tts": True}

@@ -17,7 +17,6 @@ from datetime import date, datetime, timedelta, timezone
 import httpx
 import orjson
 import paho.mqtt.client as mqtt
-import pytest
 
 from fleet.mqtt_url import parse_mqtt_url
 from fleet.stack import pick_port
@@ -238,13 +237,6 @@ async def app_with(settings) -> AsyncIterator:
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         yield application
-
-
-@pytest.fixture
-def broker_settings(seeded_db_url, services, unique_prefix):
-    """The web app with a publisher on the real broker, under a topic root of its own."""
-    return make_settings(seeded_db_url, services.redis_url, unique_prefix).model_copy(
-        update={"mqtt_url": services.mqtt_url, "mqtt_topic_root": f"{unique_prefix}/v1"})
 
 
 @asynccontextmanager

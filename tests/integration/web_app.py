@@ -1,6 +1,7 @@
 """An in-process web app on a seeded database and a real Redis, for the API tests.
 
-The fixtures (`settings`, `app`, `client`, `db`, `redis`) are registered in conftest.py."""
+The fixtures (`settings`, `broker_settings`, `app`, `client`, `db`, `redis`) are registered in
+conftest.py."""
 
 from __future__ import annotations
 
@@ -25,6 +26,13 @@ def make_settings(database_url: str, redis_url: str, prefix: str) -> Settings:
 @pytest.fixture
 async def settings(seeded_db_url, services, unique_prefix) -> Settings:
     return make_settings(seeded_db_url, services.redis_url, unique_prefix)
+
+
+@pytest.fixture
+def broker_settings(seeded_db_url, services, unique_prefix) -> Settings:
+    """The web app with a publisher on the real broker, under a topic root of its own."""
+    return make_settings(seeded_db_url, services.redis_url, unique_prefix).model_copy(
+        update={"mqtt_url": services.mqtt_url, "mqtt_topic_root": f"{unique_prefix}/v1"})
 
 
 @pytest.fixture

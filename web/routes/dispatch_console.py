@@ -4,6 +4,8 @@ Assigning itself is an order event (POST /api/v1/dispatch-orders/{id}/events).""
 
 from __future__ import annotations
 
+import logging
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -13,8 +15,9 @@ from dispatch import notification_store, order_store, store
 from dispatch.candidates import CarOnMap, FreeDriver, rank
 from dispatch.carpool import CarpoolRules, Place, RideRequest, pair_proposals
 from dispatch.sources import Car, Need
-from web.deps import CurrentUser, PoolDep
+from web.deps import CurrentUser, PoolDep, ResourcesDep
 from web.errors import ApiError
+from web.mqtt_publisher import TelemetryUnavailable
 from web.order_events import DISPATCHERS, level_for
 from web.principal import Principal
 from web.queries import dispatch_queue as q
@@ -29,6 +32,7 @@ from web.schemas.dispatch_console import (
 from web.vehicle_state import derive_status, offline_after_s
 
 router = APIRouter(prefix="/api/v1/dispatch", tags=["dispatch console"])
+log = logging.getLogger(__name__)
 ON_THE_ROAD_OR_HELD = frozenset({"assigned", "accepted", "departed", "at_pickup", "in_service",
                                  "service_ended"})
 
@@ -182,7 +186,9 @@ def _place(place: dict) -> Place:
 
 
 @router.post("/reminders", response_model=ReminderRead, responses=error_responses(401, 403, 404, 409, 422))
-async def remind_driver(body: ReminderIn, user: CurrentUser, pool: PoolDep) -> dict[str, Any]:
+async def remind_driver(
+    body: ReminderIn, user: CurrentUser, pool: PoolDep, resources: ResourcesDep,
+) -> dict[str, Any]:
     """远程提醒: a text for the driver of an order holding a car, shown prominently on his page
     (and spoken by the terminal when it has one and `tts` is set)."""
     _dispatcher(user)
@@ -196,9 +202,28 @@ async def remind_driver(body: ReminderIn, user: CurrentUser, pool: PoolDep) -> d
         if order["state"] not in ON_THE_ROAD_OR_HELD:
             raise ApiError(409, "Only the driver of an order holding a car can be reminded.",
                            code="order_not_active")
+        terminal = await conn.fetchval(
+            "SELECT uid FROM devices WHERE vehicle_id = $1 AND kind = 'terminal'", order["vehicle_id"])
+        command_id = await _remind_terminal(resources.publisher, terminal, text, body.tts)
         notified = order["driver_user_id"] is not None
         if notified:
             await notification_store.notify(conn, [order["driver_user_id"]], "reminder",
                                             {"order_id": order["id"], "plate": order["plate"],
-                                             "from": user.display_name}, text=text)
-    return {"order_id": order["id"], "driver_notified": notified, "device_command_id": None}
+                                             "from": user.display_name, "command_id": command_id},
+                                            text=text)
+    return {"order_id": order["id"], "driver_notified": notified, "device_command_id": command_id}
+
+
+async def _remind_terminal(publisher, uid: str | None, text: str, tts: bool) -> str | None:
+    """The reminder as a text command to the car's terminal; None when the car has none or the
+    broker cannot take it now (the driver's page still shows it)."""
+    if uid is None or publisher is None:
+        return None
+    command_id = uuid.uuid4().hex
+    try:
+        await publisher.publish_command(
+            uid, {"id": command_id, "type": "text", "text": text, "tts": tts}, timeout_s=3.0)
+    except TelemetryUnavailable:
+        log.warning("reminder for %s not sent to its terminal: broker unavailable", uid)
+        return None
+    return command_id

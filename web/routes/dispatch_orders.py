@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import asyncpg
 from fastapi import APIRouter, Path, Query
 
-from dispatch import notification_store, order_store, store
+from dispatch import billing_store, notification_store, order_store, store
 from dispatch.orders import ORDER_MACHINE, OrderEvent, OrderState
 from dispatch.transitions import IllegalTransition
 from dispatch.trip_requests import RequestEvent, RequestState, TripType, apply
@@ -156,6 +156,8 @@ async def apply_event(
         what = "car" if "car" in (exc.constraint_name or "") else "driver"
         raise ApiError(409, f"The {what} is already booked within 30 minutes of this order.",
                        code="double_booked", details={"constraint": exc.constraint_name}) from None
+    if body.event in (OrderEvent.RETURN, OrderEvent.RESOLVE_DISPUTE):
+        await billing_store.on_order_returned(conn, order_id)  # km, fee, each request's share
     if body.event == OrderEvent.CANCEL:
         await order_events.notify_cancelled(conn, order_id, row)
     else:
