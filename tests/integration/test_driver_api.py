@@ -115,6 +115,10 @@ async def test_the_driver_sees_his_day_and_carries_the_order_out(app, client, db
         assert await ids_on(DAY - timedelta(days=1)) == [old["id"]]
         assert await ids_on(DAY - timedelta(days=2)) == []
         assert await ids_on(DAY + timedelta(days=1)) == [old["id"], order["id"]]  # not finished
+        later = (await phone.get(f"/api/v1/driver/orders?day={DAY - timedelta(days=2)}&later=true")).json()
+        assert [o["id"] for o in later["orders"]] == [old["id"], order["id"]]  # 以后: held, ahead
+        later = (await phone.get(f"/api/v1/driver/orders?day={DAY - timedelta(days=1)}&later=true")).json()
+        assert [o["id"] for o in later["orders"]] == [order["id"]]
 
         # the steps, through to the return with the 行车日志
         order = (await step(phone, mine, "driver_accept")).json()

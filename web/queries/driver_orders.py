@@ -3,7 +3,7 @@ order his phone may report positions for. Plain SQL; the route shapes the rows."
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import asyncpg
 
@@ -17,11 +17,28 @@ async def orders_of_day(
     conn: asyncpg.Connection | asyncpg.Pool, driver_id: int, day_start: datetime, day_end: datetime
 ) -> list[asyncpg.Record]:
     """The driver's orders overlapping [day_start, day_end), and those of earlier days he has
-    not finished, soonest first. `last_odometer_km` is the best guess of the dashboard reading
-    for the odometer fields: the newest of the terminal's odometer, the car's last return and
-    this order's departure."""
+    not finished, soonest first."""
     return await conn.fetch(
-        """SELECT d.id, d.state, d.version, d.planned_start, d.planned_end, d.assigned_at,
+        _ORDERS.format(where="""(d.planned_start < $3 AND d.planned_end >= $2)
+                                OR (d.planned_start < $2 AND d.state = ANY($4::text[]))"""),
+        driver_id, day_start, day_end, list(UNFINISHED_STATES),
+    )
+
+
+async def orders_from(
+    conn: asyncpg.Connection | asyncpg.Pool, driver_id: int, start: datetime, days: int
+) -> list[asyncpg.Record]:
+    """The orders he holds that start in the `days` days from `start` (the page's 以后 tab)."""
+    return await conn.fetch(
+        _ORDERS.format(where="""d.planned_start >= $2 AND d.planned_start < $3
+                                AND d.state = ANY($4::text[])"""),
+        driver_id, start, start + timedelta(days=days), list(UNFINISHED_STATES),
+    )
+
+
+# `last_odometer_km` is the best guess of the dashboard reading for the odometer fields: the
+# newest of the terminal's odometer, the car's last return and this order's departure.
+_ORDERS = """SELECT d.id, d.state, d.version, d.planned_start, d.planned_end, d.assigned_at,
                   d.accepted_at, d.departed_at, d.arrived_pickup_at, d.service_started_at,
                   d.service_ended_at, d.returned_at, d.odometer_start_km, d.odometer_end_km,
                   d.tolls_cny, d.parking_cny, d.fuel_cny, d.fuel_l, d.charge_kwh,
@@ -42,12 +59,8 @@ async def orders_of_day(
            JOIN vehicles v ON v.id = d.vehicle_id
            LEFT JOIN latest_vehicle_state ls ON ls.vehicle_id = v.id
            LEFT JOIN rental_companies rc ON rc.id = d.rental_company_id
-           WHERE d.driver_id = $1
-             AND ((d.planned_start < $3 AND d.planned_end >= $2)
-                  OR (d.planned_start < $2 AND d.state = ANY($4::text[])))
-           ORDER BY d.planned_start, d.id""",
-        driver_id, day_start, day_end, list(UNFINISHED_STATES),
-    )
+           WHERE d.driver_id = $1 AND ({where})
+           ORDER BY d.planned_start, d.id"""
 
 
 async def requests_of_orders(

@@ -82,15 +82,20 @@ def _order(row: asyncpg.Record, requests: list[dict[str, Any]]) -> dict[str, Any
 async def my_orders(
     user: CurrentUser, pool: PoolDep,
     day: Annotated[date | None, Query(description="YYYY-MM-DD, Asia/Shanghai; default today")] = None,
+    later: Annotated[bool, Query(description="the orders after `day` instead (30 days)")] = False,
 ) -> dict:
     """Your orders of the day (and any not finished from earlier days), soonest first: the
-    passengers, whom to call, where to go, the car, the next steps you may take."""
+    passengers, whom to call, where to go, the car, the next steps you may take. With
+    `later=true`, the orders you hold that start after that day (the next 30 days)."""
     driver_id = _driver_of(user)
     day = day or datetime.now(LOCAL_TZ).date()
     day_start = datetime.combine(day, time(0), LOCAL_TZ)
     async with pool.acquire() as conn:
-        rows = await driver_orders.orders_of_day(conn, driver_id, day_start,
-                                                 day_start + timedelta(days=1))
+        if later:
+            rows = await driver_orders.orders_from(conn, driver_id, day_start + timedelta(days=1), 30)
+        else:
+            rows = await driver_orders.orders_of_day(conn, driver_id, day_start,
+                                                     day_start + timedelta(days=1))
         request_rows = await driver_orders.requests_of_orders(conn, [r["id"] for r in rows])
         cities = await driver_orders.city_names(conn)
     by_order: dict[int, list[dict[str, Any]]] = {}

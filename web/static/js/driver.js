@@ -95,9 +95,11 @@ function emptyNote(text, hint) {
 }
 
 async function load() {
+  // 以后: what he holds after tomorrow
   const day = state.tab === "today" ? localDay() : nextDay(localDay());
   try {
-    const page = await api(`/api/v1/driver/orders?day=${day}`);
+    const later = state.tab === "later" ? "&later=true" : "";
+    const page = await api(`/api/v1/driver/orders?day=${day}${later}`);
     Object.assign(state, { day: page.day, orders: page.orders, loaded: true, error: null, loadedAt: Date.now() });
     share.sync(page.orders);
   } catch (err) {
@@ -115,7 +117,8 @@ function pollNotices() {
 
 async function view(orderId, plannedStart) {
   const day = plannedStart ? localDay(new Date(plannedStart)) : state.day;
-  const tab = day === nextDay(localDay()) ? "tomorrow" : "today";
+  const tomorrow = nextDay(localDay());
+  const tab = day === tomorrow ? "tomorrow" : day > tomorrow ? "later" : "today";
   if (tab !== state.tab) {
     state.tab = tab;
     await load();
