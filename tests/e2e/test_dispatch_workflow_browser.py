@@ -22,9 +22,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from dispatch.calendar import is_working_day
 from fleet.db import connect
 from tests.e2e.browser import CHROMIUM, PHONE, launch, log_in, new_page, serve_web
-from dispatch.calendar import is_working_day
 from tests.e2e.test_requests_browser import click_map_at, zoom_out_to
 
 pytestmark = [
