@@ -208,11 +208,12 @@ async def _companies(conn: asyncpg.Connection, s: Scenario) -> dict[str, int]:
         "price_plans",
         ("company_id", "car_level", "charter_type", "mode"),
         ("base_price_cny", "included_hours", "included_km", "overtime_cny_per_h",
-         "over_km_cny_per_km", "night_surcharge_cny", "out_of_town_cny_per_day"),
+         "over_km_cny_per_km", "night_surcharge_cny", "out_of_town_cny_per_day",
+         "late_penalty_cny"),
         [
             (ids[c.code], p.car_level, p.charter_type, p.mode, p.base_price_cny,
              p.included_hours, p.included_km, p.overtime_cny_per_h, p.over_km_cny_per_km,
-             p.night_surcharge_cny, p.out_of_town_cny_per_day)
+             p.night_surcharge_cny, p.out_of_town_cny_per_day, p.late_penalty_cny)
             for c in s.rental_companies
             for p in c.price_plans
         ],

@@ -207,7 +207,7 @@ def _depot(e: _Entry) -> Depot:
     )
 
 
-def _price_plan(e: _Entry) -> PricePlan:
+def _price_plan(e: _Entry, late_penalty_cny: Decimal) -> PricePlan:
     return PricePlan(
         car_level=e.text("level"),  # type: ignore[arg-type]
         charter_type=e.text("charter"),  # type: ignore[arg-type]
@@ -219,6 +219,7 @@ def _price_plan(e: _Entry) -> PricePlan:
         over_km_cny_per_km=e.money("over_km_cny"),
         night_surcharge_cny=e.money("night_cny", 0),
         out_of_town_cny_per_day=e.money("out_of_town_cny_day", 0),
+        late_penalty_cny=e.money("late_penalty_cny", float(late_penalty_cny)),
     )
 
 
@@ -239,7 +240,8 @@ def _company(e: _Entry) -> RentalCompany:
         service_city_codes=tuple(str(c) for c in cities),
         accept_timeout_s=int(e.num("accept_timeout_s", default=600)),
         price_plans=tuple(
-            _price_plan(_Entry(p, f"{e.name} price plan #{i + 1}")) for i, p in enumerate(plans)
+            _price_plan(_Entry(p, f"{e.name} price plan #{i + 1}"), e.money("late_penalty_cny", 0))
+            for i, p in enumerate(plans)
         ),
     )
 

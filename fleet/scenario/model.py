@@ -124,6 +124,7 @@ class PricePlan:
     over_km_cny_per_km: Decimal
     night_surcharge_cny: Decimal
     out_of_town_cny_per_day: Decimal
+    late_penalty_cny: Decimal = Decimal(0)  # SLA: per arrival > 15 min late (the contract's)
 
 
 @dataclass(frozen=True)
