@@ -105,6 +105,19 @@ async def _dispatch(page, expect, output_dir: Path, single: int, pair: list[int]
     await expect(queue.get_by_test_id("road-order")).to_have_count(1)
     await expect(queue.get_by_test_id("road-order")).to_contain_text(plate)
 
+    # 改派: another car for it before it leaves (the driver has not accepted yet).
+    road = queue.get_by_test_id("road-order")
+    await road.get_by_test_id("change-car-button").click()
+    await expect(panel).to_have_attribute("data-state", "loaded")
+    await expect(panel.get_by_test_id("assign-title")).to_contain_text("改派")
+    await expect(panel.get_by_test_id("rental-company")).to_have_count(0)
+    other = panel.get_by_test_id("candidate-car").first
+    other_plate = await other.locator(".plate").inner_text()
+    assert other_plate != plate  # its own car is booked by itself now
+    await other.get_by_test_id("assign-car").click()
+    await expect(page.get_by_test_id("toast")).to_contain_text(other_plate)
+    await expect(road).to_contain_text(other_plate)
+
     # The carpool proposal: merged into one order, then assigned from its queue card.
     await proposal.get_by_test_id("merge-button").click()
     await expect(panel).to_have_attribute("data-state", "loaded")

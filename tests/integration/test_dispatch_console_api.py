@@ -253,3 +253,39 @@ async def test_a_reminder_also_goes_to_the_cars_terminal(broker_settings, db, se
     assert got_topic == topic
     assert command == {"id": sent.json()["device_command_id"], "type": "text",
                        "text": "前方拥堵，请提前出发", "tts": True}
+
+
+async def test_a_breakdown_on_the_road_changes_the_car(app, client, db):
+    """换车: the order keeps its requests and its history; the new car and driver take over."""
+    await users(db)
+    await login(client, "requester")
+    request = await approved_request(app, client)
+    first, second = [r["id"] for r in await db.fetch(
+        "SELECT id FROM vehicles WHERE home_city_code = '420100' AND source = 'platform' "
+        "AND seats >= 5 ORDER BY id LIMIT 2")]
+    driver1 = await db.fetchval("SELECT d.id FROM drivers d JOIN users u ON u.id = d.user_id "
+                                "WHERE u.username = 'driver1'")
+    other = await db.fetchval("SELECT id FROM drivers WHERE home_city_code = '420100' AND id <> $1 "
+                              "AND rental_company_id IS NULL ORDER BY id LIMIT 1", driver1)
+    async with new_client(app) as dispatcher:
+        await login(dispatcher, "dispatcher")
+        order = (await dispatcher.post("/api/v1/dispatch-orders", json={"request_id": request["id"]})).json()
+        order = (await order_event(dispatcher, order, "assign", vehicle_id=first, driver_id=driver1)).json()
+        assert_error(await order_event(dispatcher, order, "change_car", vehicle_id=second,
+                                       driver_id=other), 409)  # not on the road yet: 改派 instead
+        order = (await order_event(dispatcher, order, "driver_accept")).json()
+        order = (await order_event(dispatcher, order, "depart", odometer_km=500)).json()
+        missing = await order_event(dispatcher, order, "change_car", vehicle_id=second)
+        assert assert_error(missing, 422)["code"] == "missing_assignment"
+        changed = await order_event(dispatcher, order, "change_car", vehicle_id=second, driver_id=other)
+        assert changed.status_code == 200, changed.text
+        order = changed.json()
+        assert (order["state"], order["vehicle_id"], order["driver_id"]) == ("assigned", second, other)
+        queue = (await dispatcher.get("/api/v1/dispatch/queue")).json()
+        assert [(o["id"], o["vehicle_id"]) for o in queue["on_the_road"]] == [(order["id"], second)]
+    history = await db.fetch("SELECT event, data FROM dispatch_order_events WHERE order_id = $1 ORDER BY id",
+                             order["id"])
+    assert [h["event"] for h in history] == ["assign", "driver_accept", "depart", "change_car"]
+    assert history[-1]["data"] == {"vehicle_id": second, "driver_id": other}
+    # the request stays on the road (在途) while the new car comes
+    assert (await client.get(f"/api/v1/trip-requests/{request['id']}")).json()["state"] == "in_progress"

@@ -47,7 +47,7 @@ async def orders_on_the_road(pool: asyncpg.Pool, scope_root_id: int) -> list[asy
     """Orders holding a car (assigned … service ended), with the car and the first request's
     route, for the map."""
     return await pool.fetch(
-        """SELECT d.id, d.state, d.planned_start, d.planned_end, d.vehicle_id, v.plate,
+        """SELECT d.id, d.state, d.version, d.planned_start, d.planned_end, d.vehicle_id, v.plate,
                   dr.name AS driver_name, r.origin, r.destinations, r.id AS request_id,
                   s.lat, s.lon, v.use_category
            FROM dispatch_orders d

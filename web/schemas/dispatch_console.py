@@ -51,6 +51,7 @@ class RentalWaiting(QueueOrder):
 class OrderOnRoad(BaseModel):
     id: int
     state: str
+    version: int
     planned_start: datetime
     planned_end: datetime
     vehicle_id: int

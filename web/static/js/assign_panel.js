@@ -27,6 +27,7 @@ export class AssignPanel {
 
   hide() {
     this.request = null;
+    this.title = null;
     this.offer = null;
     this.root.classList.add("hidden");
     this.root.replaceChildren();
@@ -37,8 +38,27 @@ export class AssignPanel {
     return this.request?.open_orders?.[0] ?? null;
   }
 
+  /** Another car for an order that holds one: 改派 before it leaves (`assign`), 换车 on the
+   *  road after a breakdown (`change_car`). */
+  showOrder(order, error = null) {
+    this.event = ["assigned"].includes(order.state) ? "assign" : "change_car";
+    this.title = t(this.event === "assign" ? "ap.reassign" : "ap.change_car", { id: order.id, plate: order.plate });
+    return this._load({
+      id: order.request_id, planned_start: order.planned_start, planned_end: order.planned_end,
+      origin: order.origin, destinations: order.destinations,
+      open_orders: [{ id: order.id, state: order.state, version: order.version }],
+      order,
+    }, error);
+  }
+
   /** Shows the request's offer; `error` is the refusal of a last attempt, kept on top. */
-  async show(request, error = null) {
+  show(request, error = null) {
+    this.event = "assign";
+    this.title = null;
+    return this._load(request, error);
+  }
+
+  async _load(request, error) {
     this.request = request;
     this.root.classList.remove("hidden");
     this.root.dataset.state = "loading";
@@ -69,7 +89,8 @@ export class AssignPanel {
     close.addEventListener("click", () => this.onClose());
     const head = el("div", { class: "details-head" },
       el("div", {},
-        el("div", { class: "details-plate", text: t("ap.request", { id: request.id }) }),
+        el("div", { class: "details-plate", "data-testid": "assign-title",
+          text: this.title ?? t("ap.request", { id: request.id }) }),
         el("div", { class: "ap-sub", text: timeRange(request.planned_start, request.planned_end) }),
         el("div", { class: "ap-sub", text: [request.origin, ...request.destinations]
           .map((p) => `${cityName(p.city_code)}·${p.name}`).join(" → ") })),
@@ -108,6 +129,7 @@ export class AssignPanel {
       }
       nodes.push(list);
     }
+    if (this.event !== "assign" || this.request.order) return nodes; // a company takes only new orders
     nodes.push(el("h4", { class: "ap-title", text: t("ap.rental") }));
     if (!offer.companies.length) nodes.push(el("div", { class: "ap-note", text: t("ap.no_company") }));
     for (const company of offer.companies) nodes.push(this._companyRow(company));
@@ -177,7 +199,7 @@ export class AssignPanel {
   _assign(car, driverId, button) {
     return this._act(button, (order) => api(`/api/v1/dispatch-orders/${order.id}/events`, {
       method: "POST",
-      body: { event: "assign", version: order.version, vehicle_id: car.vehicle_id, driver_id: driverId },
+      body: { event: this.event, version: order.version, vehicle_id: car.vehicle_id, driver_id: driverId },
     }));
   }
 

@@ -258,6 +258,7 @@ function closeAssign() {
 }
 
 function toast(text) {
+  for (const old of document.querySelectorAll(".map-wrap .toast")) old.remove(); // the newest only
   const node = el("div", { class: "toast", "data-testid": "toast", text });
   document.querySelector(".map-wrap").append(node);
   setTimeout(() => node.remove(), 4000);
@@ -265,10 +266,13 @@ function toast(text) {
 
 async function afterAssign(order, error) {
   const requestId = assign.request?.id;
+  const changing = assign.request?.order;
   await dispatchPanel.refresh();
   if (error) {
+    const road = changing && dispatchPanel.queue.on_the_road.find((o) => o.id === changing.id);
     const fresh = dispatchPanel.request(requestId);
-    if (fresh) assign.show(fresh, error);
+    if (road) assign.showOrder(road, error);
+    else if (fresh) assign.show(fresh, error);
     else closeAssign();
     return;
   }
@@ -302,6 +306,12 @@ function startDispatch() {
   dispatchPanel = new DispatchPanel($("dispatch-pane"), {
     onSelectRequest: selectRequest,
     onSelectOrder: (order) => { closeAssign(); select(order.vehicle_id); },
+    onChangeCar: (order) => {
+      closeDetails();
+      dispatchPanel.select(null);
+      dispatchLayer.showRequest(order);
+      assign.showOrder(order);
+    },
     onChanged: onQueue,
   });
   // the nine cities' names (a cross-city trip leaves the dispatcher's own), then the queue

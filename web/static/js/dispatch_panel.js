@@ -20,10 +20,11 @@ function crossCity(request) {
 }
 
 export class DispatchPanel {
-  constructor(root, { onSelectRequest, onSelectOrder, onChanged }) {
+  constructor(root, { onSelectRequest, onSelectOrder, onChangeCar, onChanged }) {
     this.root = root;
     this.onSelectRequest = onSelectRequest;
     this.onSelectOrder = onSelectOrder;
+    this.onChangeCar = onChangeCar;
     this.onChanged = onChanged;
     this.queue = { requests: [], rental_waiting: [], on_the_road: [] };
     this.proposals = [];
@@ -178,6 +179,20 @@ export class DispatchPanel {
       merge));
   }
 
+  /** 改派 while the car has not been accepted, 换车 on the road (a breakdown); none between. */
+  _changeButton(order) {
+    const key = order.state === "assigned" ? "dq.reassign"
+      : ["departed", "at_pickup", "in_service"].includes(order.state) ? "dq.change_car" : null;
+    if (!key) return null;
+    const button = el("button", { type: "button", class: "btn btn-small", "data-testid": "change-car-button",
+      text: t(key) });
+    button.addEventListener("click", (event) => {
+      event.stopPropagation();
+      this.onChangeCar(order);
+    });
+    return button;
+  }
+
   _roadCard(order) {
     const remind = el("button", { type: "button", class: "btn btn-small", "data-testid": "remind-button",
       text: t("dq.remind") });
@@ -193,7 +208,8 @@ export class DispatchPanel {
     el("div", { class: "dq-line" },
       el("strong", { text: order.plate }), orderStateBadge(order.state)),
     el("div", { class: "dq-route", text: `${order.driver_name ?? ""} · ${timeRange(order.planned_start, order.planned_end)}` }),
-    el("div", { class: "dq-line" }, el("span", { class: "muted", text: t("dq.order_open", { id: order.id }) }), remind));
+    el("div", { class: "dq-line" }, el("span", { class: "muted", text: t("dq.order_open", { id: order.id }) }),
+      el("span", { class: "dq-actions" }, this._changeButton(order), remind)));
     card.addEventListener("click", () => this.onSelectOrder(order));
     return card;
   }
