@@ -27,3 +27,18 @@ async def seed_database(settings: Settings, database_url: str) -> dict[str, int]
         return await seed_scenario(conn, scenario, demo_password=password)
     finally:
         await conn.close()
+
+
+async def seed_demo_work(settings: Settings, database_url: str) -> dict[str, int]:
+    """Demo mode, first start: last month for the reports and the coming hours' requests and
+    orders for the demo accounts (fleet/demo_dispatch.py)."""
+    from datetime import UTC, datetime
+
+    from fleet.demo_dispatch import seed_demo_dispatch
+    from fleet.scenario.load import load_scenario
+
+    conn = await connect(database_url)
+    try:
+        return await seed_demo_dispatch(conn, load_scenario(settings.scenario_path), datetime.now(UTC))
+    finally:
+        await conn.close()

@@ -18,7 +18,7 @@ import sys
 import time
 import urllib.request
 
-from fleet.bootstrap import migrate_database, seed_database
+from fleet.bootstrap import migrate_database, seed_database, seed_demo_work
 from fleet.config import Settings
 from fleet.stack import EmbeddedStack, ServerUrls, die_with_parent, port_is_free
 
@@ -62,6 +62,11 @@ def run_up(settings: Settings, *, with_simulator: bool = True) -> int:
             f"({counts.get('vehicles', 0)} vehicles)",
             flush=True,
         )
+        if settings.demo:
+            work = asyncio.run(seed_demo_work(settings, urls.database_url))
+            if work:
+                print(f"fleet up: demo dispatch work: last month {work['requests']} requests, "
+                      f"{work['open_requests']} open now", flush=True)
         env = _child_env(settings, urls)
         names = ["ingest", "web"] + (["simulate"] if with_simulator else [])
         for name in names:
