@@ -13,16 +13,7 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS
 
 # Skipped before `live_platform` starts anything when there is no browser to drive.
 pytestmark = [

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tests.integration.test_dispatch_orders_api import START, approved_request, order_event
+from tests.integration.test_dispatch_orders_api import (
+    START,
+    approved_request,
+    car_and_drivers,
+    order_event,
+)
 from tests.integration.test_driver_api import app_with, next_message, subscribe
 from tests.integration.test_trip_requests_api import body, event, users
 from tests.integration.web_app import assert_error, login, new_client
@@ -145,10 +150,7 @@ async def test_who_is_told_and_the_requester_word(app, client, db):
     await users(db)
     await login(client, "requester")
     request = await approved_request(app, client)
-    vehicle = await db.fetchval("SELECT id FROM vehicles WHERE home_city_code = '420100' "
-                                "AND source = 'platform' ORDER BY id LIMIT 1")
-    driver = await db.fetchval("SELECT d.id FROM drivers d JOIN users u ON u.id = d.user_id "
-                               "WHERE u.username = 'driver1'")
+    vehicle, driver, _ = await car_and_drivers(db)
     async with new_client(app) as dispatcher, new_client(app) as phone:
         await login(dispatcher, "dispatcher")
         await login(phone, "driver1")
@@ -201,10 +203,7 @@ async def test_remote_reminder_reaches_the_driver(app, client, db):
     await users(db)
     await login(client, "requester")
     request = await approved_request(app, client)
-    vehicle = await db.fetchval("SELECT id FROM vehicles WHERE home_city_code = '420100' "
-                                "AND source = 'platform' ORDER BY id LIMIT 1")
-    driver = await db.fetchval("SELECT d.id FROM drivers d JOIN users u ON u.id = d.user_id "
-                               "WHERE u.username = 'driver1'")
+    vehicle, driver, _ = await car_and_drivers(db)
     async with new_client(app) as dispatcher, new_client(app) as phone:
         await login(dispatcher, "dispatcher")
         await login(phone, "driver1")
