@@ -24,6 +24,7 @@ from web.jobs import JobRunner, platform_jobs
 from web.resources import Resources
 from web.routes import (
     approval_policies,
+    attachments,
     auth,
     dead_letters,
     dispatch_console,
@@ -100,6 +101,7 @@ def create_app(settings: Settings) -> FastAPI:
         live.router,
         pages.router,
         trip_requests.router,
+        attachments.router,
         dispatch_orders.router,
         dispatch_console.router,
         approval_policies.router,

@@ -1,7 +1,9 @@
 // One request in detail for its approver: level k of n and why, warnings (车补, emergency
-// post-approval and its deadline), who and where (a small map of the stops), its timeline,
-// and the decision — approve with an optional note, or reject with a reason.
+// post-approval and its deadline), who and where (a small map of the stops), its attachments
+// (附件: the 会议通知 read before deciding, as downloads), its timeline, and the decision —
+// approve with an optional note, or reject with a reason.
 import { api } from "./api.js";
+import { attachmentList, listAttachments } from "./attachments.js";
 import { el } from "./dom.js";
 import { localName, t } from "./i18n.js";
 import { PlacePicker } from "./place_picker.js";
@@ -24,6 +26,7 @@ export class ApprovalDetail {
     this.canDecide = false;
     this.message = null; // [state, text function]
     this.events = [];
+    this.attachments = null; // null while loading
     this.boundaries = null;
   }
 
@@ -32,13 +35,17 @@ export class ApprovalDetail {
     this.canDecide = canDecide;
     this.message = null;
     this.events = [];
+    this.attachments = null;
     this.render();
-    try {
-      this.events = await api(`/api/v1/trip-requests/${request.id}/events`);
-    } catch {
-      this.events = [];
-    }
-    if (this.request === request) this.renderTimeline();
+    const [events, attachments] = await Promise.all([
+      api(`/api/v1/trip-requests/${request.id}/events`).catch(() => []),
+      listAttachments(request.id).catch(() => []),
+    ]);
+    if (this.request?.id !== request.id) return; // another request was chosen meanwhile
+    this.events = events;
+    this.attachments = attachments;
+    this.renderTimeline();
+    this.renderAttachments();
   }
 
   clear() {
@@ -107,11 +114,13 @@ export class ApprovalDetail {
       el("div", {}, facts, el("h3", { text: t("wf.route") }), stops),
       mapBox,
     ));
+    this.attachmentsBox = el("div", { class: "ap-attachments", "data-testid": "approval-attachments" });
     this.timelineBox = el("div", {});
-    body.append(this.timelineBox);
+    body.append(this.attachmentsBox, this.timelineBox);
     if (this.canDecide) body.append(this.renderDecision());
     if (this.message) body.append(this.renderMessage());
     this.root.replaceChildren(body);
+    this.renderAttachments();
     this.renderTimeline();
     this.drawMap(mapBox, r);
   }
@@ -140,6 +149,17 @@ export class ApprovalDetail {
       }));
     }
     return box;
+  }
+
+  renderAttachments() {
+    if (!this.attachmentsBox) return;
+    const items = this.attachments;
+    const title = `${t("att.title")}${items?.length ? ` (${items.length})` : ""}`;
+    this.attachmentsBox.dataset.loaded = String(items !== null);
+    this.attachmentsBox.replaceChildren(
+      el("h3", { text: title }),
+      items === null ? el("div", { class: "muted", text: t("wf.loading") }) : attachmentList(items),
+    );
   }
 
   renderTimeline() {

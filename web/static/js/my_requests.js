@@ -1,7 +1,18 @@
 // "我的申请": the requester's own requests with their state, approval progress, timeline and
 // dispatch orders (car, driver, order state); submit or edit a draft, withdraw, and for a
 // returned order confirm (确认) or dispute (异议, with a reason), then rate it 1–5 stars.
+// Its attachments (附件) with download links; while it is a draft or under approval, files
+// can be added (each with its upload result) and removed.
 import { api } from "./api.js";
+import {
+  EDITABLE_STATES,
+  PendingFiles,
+  attachmentList,
+  deleteAttachment,
+  filePicker,
+  listAttachments,
+  refusalText,
+} from "./attachments.js";
 import { el } from "./dom.js";
 import { t } from "./i18n.js";
 import {
@@ -31,7 +42,8 @@ export class MyRequests {
     this.onEdit = onEdit;
     this.items = [];
     this.expanded = new Set();
-    this.details = new Map(); // request id → {events, orders}
+    this.details = new Map(); // request id → {events, orders, attachments}
+    this.uploads = new Map(); // request id → PendingFiles (the files being added, their results)
     this.messages = new Map(); // request id → [state, text function]
     this.ratings = new Map(); // order id → stars chosen
     this.refresh();
@@ -54,11 +66,12 @@ export class MyRequests {
   async loadDetails(id) {
     const request = this.items.find((r) => r.id === id);
     if (!request) return;
-    const [events, orders] = await Promise.all([
+    const [events, orders, attachments] = await Promise.all([
       api(`/api/v1/trip-requests/${id}/events`),
       WITH_ORDERS.has(request.state) ? api(`/api/v1/dispatch-orders?request_id=${id}`) : [],
+      listAttachments(id),
     ]);
-    this.details.set(id, { events, orders });
+    this.details.set(id, { events, orders, attachments });
   }
 
   async toggle(id) {
@@ -161,6 +174,7 @@ export class MyRequests {
     fact("rq.options", flags.join(" · "));
     if (r.contact_phone) fact("wf.phone", r.contact_phone);
     box.append(facts);
+    box.append(this.renderAttachments(r, details.attachments));
 
     box.append(el("h3", { text: t("rq.timeline") }));
     const timeline = el("ol", { class: "timeline", "data-testid": "request-timeline" });
@@ -185,6 +199,54 @@ export class MyRequests {
       box.append(orders);
     }
     return box;
+  }
+
+  renderAttachments(r, attachments) {
+    const editable = EDITABLE_STATES.has(r.state);
+    const box = el(
+      "div",
+      { class: "req-attachments", "data-testid": "request-attachments" },
+      el("h3", { text: `${t("att.title")}${attachments.length ? ` (${attachments.length})` : ""}` }),
+      attachmentList(attachments, { onDelete: editable ? (a) => this.removeAttachment(r, a) : null }),
+    );
+    if (editable) {
+      let pending = this.uploads.get(r.id);
+      if (!pending) this.uploads.set(r.id, (pending = new PendingFiles(null)));
+      pending.listBox = el("ul", { class: "file-list", "data-testid": "attachment-results" });
+      pending.render();
+      box.append(
+        el(
+          "div",
+          { class: "file-row" },
+          filePicker("attachment-add", "att.add", (files) => this.addAttachments(r, files, attachments.length)),
+          el("span", { class: "muted small", text: t("att.hint") }),
+        ),
+        pending.listBox,
+      );
+    }
+    return box;
+  }
+
+  async addAttachments(r, files, liveCount) {
+    const pending = this.uploads.get(r.id);
+    pending.clearFinished();
+    pending.add(files, liveCount);
+    await pending.upload(r.id);
+    await this.loadDetails(r.id).catch(() => null);
+    this.render();
+  }
+
+  async removeAttachment(r, attachment) {
+    try {
+      await deleteAttachment(r.id, attachment.id);
+      this.uploads.get(r.id)?.clearFinished(); // an "uploaded" line would now mislead
+      this.messages.set(r.id, ["ok", () => t("att.deleted", { name: attachment.filename })]);
+    } catch (err) {
+      const text = () => (err.code === "request_not_editable" ? refusalText(err) : err.message);
+      this.messages.set(r.id, ["error", text]);
+    }
+    await this.loadDetails(r.id).catch(() => null);
+    this.render();
   }
 
   renderOrder(r, order) {

@@ -1,8 +1,12 @@
 // "新建申请": the request form. Stops (origin, destinations) are placed by clicking the map
 // or picking a named place; each shows the city it lies in (the locate endpoint refuses a
-// point outside the nine cities). Save as a draft, or submit and show the pre-check outcome.
+// point outside the nine cities). Attachments (附件) chosen here are uploaded once the draft
+// exists, one by one, each with its result. Save as a draft, or submit and show the pre-check
+// outcome (a refused attachment keeps the request a draft).
 import { api } from "./api.js";
+import { ACCEPT, PendingFiles } from "./attachments.js";
 import { el } from "./dom.js";
+import { FormOutcome } from "./form_outcome.js";
 import { localDayStartMs, toLocalInput } from "./format.js";
 import { localName, t } from "./i18n.js";
 import { NamedPlaces } from "./named_places.js";
@@ -34,7 +38,10 @@ export class RequestForm {
     this.form = $(root, "rf-form");
     this.stopsBox = $(root, "rf-stops");
     this.placeError = $(root, "rf-place-error");
-    this.outcome = $(root, "rf-outcome");
+    this.outcome = new FormOutcome($(root, "rf-outcome"));
+    this.filesInput = $(root, "rf-files");
+    this.filesInput.accept = ACCEPT;
+    this.files = new PendingFiles($(root, "rf-file-list"));
     this.named = new NamedPlaces(
       { city: $(root, "rf-place-city"), search: $(root, "rf-place-search"), results: $(root, "rf-place-results") },
       { onChoose: (place) => this.choosePlace(place) },
@@ -52,6 +59,10 @@ export class RequestForm {
     $(root, "rf-reset").addEventListener("click", () => this.reset());
     $(root, "rf-add-destination").addEventListener("click", () => this.addDestination());
     $(root, "rf-round-trip").addEventListener("change", () => this.syncChecks());
+    this.filesInput.addEventListener("change", () => {
+      this.files.add([...this.filesInput.files]);
+      this.filesInput.value = ""; // the same file may be chosen again after removing it
+    });
     this.named.start(me.scope_org?.city_code ?? "");
     api("/api/v1/map/layers")
       .then((layers) => this.picker.setBoundaries(layers.city_boundaries))
@@ -64,6 +75,7 @@ export class RequestForm {
     this.stops = [emptyStop("origin"), emptyStop("destination")];
     this.active = 0;
     this.draft = null; // {id, version} while a saved draft is being edited
+    this.files.reset(); // attachments chosen here
     const placeCity = this.placeCity.value; // the named places' filter is no request field
     this.form.reset();
     this.placeCity.value = placeCity;
@@ -71,7 +83,7 @@ export class RequestForm {
     const tomorrow = localDayStartMs(Date.now()) + 24 * HOUR_MS;
     $(this.root, "rf-start").value = toLocalInput(tomorrow + 9 * HOUR_MS);
     $(this.root, "rf-end").value = toLocalInput(tomorrow + 17 * HOUR_MS);
-    this.hideOutcome();
+    this.outcome.hide();
     this.placeError.classList.add("hidden");
     this.syncChecks();
     this.renderStops();
@@ -255,8 +267,9 @@ export class RequestForm {
   relabel() {
     this.named.relabel();
     this.renderStops();
+    this.files.render();
     this.syncChecks();
-    if (this.lastOutcome) this.showOutcome(...this.lastOutcome, false);
+    this.outcome.relabel();
   }
 
   // --- saving and submitting ---
@@ -299,7 +312,11 @@ export class RequestForm {
   async save(submit) {
     const problem = this.problem();
     if (problem) {
-      this.showOutcome("invalid", () => this.problem());
+      this.outcome.show("invalid", () => this.problem());
+      return;
+    }
+    if (this.files.hasRefused()) {
+      this.outcome.show("invalid", () => t("att.remove_refused_first"));
       return;
     }
     const buttons = [$(this.root, "rf-submit"), $(this.root, "rf-save-draft")];
@@ -312,9 +329,15 @@ export class RequestForm {
           })
         : await api("/api/v1/trip-requests", { method: "POST", body: this.body() });
       this.draft = { id: request.id, version: request.version };
+      this.syncChecks();
+      // The draft exists: now its attachments, each with its own result.
+      if (await this.files.upload(request.id)) {
+        this.outcome.show("refused", () => t("att.not_all_uploaded", { id: request.id }), "attachment_refused");
+        return;
+      }
+      const attached = this.files.uploadedNames();
       if (!submit) {
-        this.showOutcome("saved", () => t("rq.saved", { id: request.id }));
-        this.syncChecks();
+        this.outcome.show("saved", () => [t("rq.saved", { id: request.id }), this.attachedLine(attached)]);
       } else {
         try {
           request = await api(`/api/v1/trip-requests/${request.id}/events`, {
@@ -327,14 +350,18 @@ export class RequestForm {
           return;
         }
         this.reset();
-        this.showSubmitted(request);
+        this.showSubmitted(request, attached);
       }
     } catch (err) {
-      this.showOutcome("error", () => t("wf.error", { message: err.message }));
+      this.outcome.show("error", () => t("wf.error", { message: err.message }));
     } finally {
       buttons.forEach((b) => (b.disabled = false));
       this.onChanged();
     }
+  }
+
+  attachedLine(names) {
+    return names.length ? t("att.uploaded_line", { names: names.join("、") }) : null;
   }
 
   showRefusal(err) {
@@ -343,15 +370,17 @@ export class RequestForm {
       const allowed = (err.details?.allowed_car_levels ?? []).map((l) => t(`level.${l}`)).join("、");
       return [t("rq.refused_car_level", { allowed }), t("rq.still_draft", { id: this.draft?.id ?? "" })];
     };
-    this.showOutcome("refused", lines, err.code);
+    this.outcome.show("refused", lines, err.code);
   }
 
-  showSubmitted(request) {
+  showSubmitted(request, attached = []) {
     const state = request.state === "pending_approval" ? "pending" : "dispatching";
-    this.showOutcome(state, () => this.submittedLines(request), null, {
+    const lines = () => [...this.submittedLines(request), this.attachedLine(attached)];
+    this.outcome.show(state, lines, null, {
       levels: String(request.approval_levels),
       warnings: request.precheck_warnings.join(","),
       requestId: String(request.id),
+      attachments: String(attached.length),
     });
   }
 
@@ -369,23 +398,5 @@ export class RequestForm {
     }
     for (const warning of request.precheck_warnings) lines.push(t(`warning.${warning}`));
     return lines;
-  }
-
-  /** lines: a function giving the text (called again when the language changes). */
-  showOutcome(state, lines, code = null, data = {}, scroll = true) {
-    this.lastOutcome = [state, lines, code, data];
-    this.outcome.replaceChildren(...[lines()].flat().filter(Boolean).map((line) => el("div", { text: line })));
-    for (const key of ["levels", "warnings", "requestId"]) delete this.outcome.dataset[key];
-    this.outcome.dataset.state = state;
-    this.outcome.dataset.code = code ?? "";
-    for (const [key, value] of Object.entries(data)) this.outcome.dataset[key] = value;
-    this.outcome.classList.remove("hidden");
-    if (scroll) this.outcome.scrollIntoView({ block: "nearest" });
-  }
-
-  hideOutcome() {
-    this.lastOutcome = null;
-    this.outcome.classList.add("hidden");
-    this.outcome.replaceChildren();
   }
 }
