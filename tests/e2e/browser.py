@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
@@ -50,6 +51,21 @@ def serve_web(database_url: str, redis_url: str, prefix: str, **settings) -> Ite
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+
+
+@dataclass(frozen=True)
+class Site:
+    base_url: str
+    database_url: str
+
+
+@asynccontextmanager
+async def seeded_site(databases, services, prefix: str, **settings) -> AsyncIterator[Site]:
+    """The web app alone on a fresh copy of the seeded database (scenario and demo users)."""
+    database_url = await databases.create(template=await databases.template("seeded"))
+    with serve_web(database_url, services.redis_url, f"{prefix}{int(time.time() * 1000)}",
+                   **settings) as base_url:
+        yield Site(base_url, database_url)
 
 
 async def new_page(browser, errors: list[str], *, viewport=DESKTOP, mobile: bool = False):

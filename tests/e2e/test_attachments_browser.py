@@ -7,15 +7,21 @@ Screenshots: test-output/attachments-*.png."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from fleet.db import connect
-from tests.e2e.browser import CHROMIUM, PHONE, launch, log_in, new_page, serve_web
+from tests.e2e.browser import (
+    CHROMIUM,
+    PHONE,
+    Site,
+    launch,
+    log_in,
+    new_page,
+    seeded_site,
+)
 from tests.e2e.test_requests_browser import trip_day
 from tests.integration.test_attachments_api import EXE, PDF, png_bytes
 
@@ -27,17 +33,10 @@ pytestmark = [
 NOTICE = "关于召开全市公务用车管理工作会议的通知.pdf"
 
 
-@dataclass(frozen=True)
-class Site:
-    base_url: str
-    database_url: str
-
-
 @pytest.fixture(scope="module")
 async def site(databases, services) -> AsyncIterator[Site]:
-    database_url = await databases.create(template=await databases.template("seeded"))
-    with serve_web(database_url, services.redis_url, f"att{int(time.time() * 1000)}") as base_url:
-        yield Site(base_url, database_url)
+    async with seeded_site(databases, services, "att") as served:
+        yield served
 
 
 def upload(name: str, data: bytes, mime: str = "application/pdf") -> dict:

@@ -13,9 +13,7 @@ Screenshots are saved as test-output/workflow-*.png. The CSP stays on."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,7 +22,15 @@ import pytest
 
 from dispatch.calendar import is_working_day
 from fleet.db import connect
-from tests.e2e.browser import CHROMIUM, PHONE, launch, log_in, new_page, serve_web
+from tests.e2e.browser import (
+    CHROMIUM,
+    PHONE,
+    Site,
+    launch,
+    log_in,
+    new_page,
+    seeded_site,
+)
 from tests.e2e.test_requests_browser import click_map_at, zoom_out_to
 
 pytestmark = [
@@ -40,17 +46,10 @@ def today() -> date:
     return datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
-@dataclass(frozen=True)
-class Site:
-    base_url: str
-    database_url: str
-
-
 @pytest.fixture(scope="module")
 async def site(databases, services) -> AsyncIterator[Site]:
-    database_url = await databases.create(template=await databases.template("seeded"))
-    with serve_web(database_url, services.redis_url, f"wf{int(time.time() * 1000)}") as base_url:
-        yield Site(base_url, database_url)
+    async with seeded_site(databases, services, "wf") as served:
+        yield served
 
 
 async def test_request_approve_dispatch_drive_confirm(site: Site, output_dir: Path):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -17,7 +16,16 @@ import pytest
 
 from dispatch.calendar import is_working_day
 from fleet.db import connect
-from tests.e2e.browser import CHROMIUM, PHONE, launch, log_in, new_page, serve_web
+from tests.e2e.browser import (
+    CHROMIUM,
+    PHONE,
+    Site,
+    launch,
+    log_in,
+    new_page,
+    seeded_site,
+    serve_web,
+)
 from tests.e2e.test_console_browser import poll
 from tests.integration.web_app import PASSWORD
 
@@ -31,17 +39,10 @@ EZHOU_GOV = (30.3960, 114.8900)  # destination, in 鄂州
 XINYANG = (31.9000, 114.3000)  # Henan: outside the service area
 
 
-@dataclass(frozen=True)
-class Site:
-    base_url: str
-    database_url: str
-
-
 @pytest.fixture(scope="module")
 async def site(databases, services) -> AsyncIterator[Site]:
-    database_url = await databases.create(template=await databases.template("seeded"))
-    with serve_web(database_url, services.redis_url, f"rq{int(time.time() * 1000)}") as base_url:
-        yield Site(base_url, database_url)
+    async with seeded_site(databases, services, "rq") as served:
+        yield served
 
 
 def trip_day() -> date:
