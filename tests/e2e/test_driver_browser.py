@@ -278,7 +278,7 @@ async def _carry_out(page, served: Served, order: dict, output_dir, expect) -> N
     await no_horizontal_overflow(page)
     await shot(page, output_dir, "driver-7-english.png")
     await page.get_by_test_id("day-tomorrow").click()
-    await expect(page.get_by_test_id("empty")).to_contain_text("No orders for this day")
+    await expect(page.get_by_test_id("empty")).to_contain_text("No orders here")
     await page.get_by_test_id("day-today").click()
     await expect(card).to_be_visible()
     await page.get_by_test_id("lang-toggle").click()
