@@ -137,6 +137,12 @@ async def _dispatch(page, expect, output_dir: Path, single: int, pair: list[int]
     await expect(queue.get_by_test_id("rental-waiting-item")).to_contain_text("09:")  # ~10 min countdown
     await page.screenshot(path=str(output_dir / "dispatch-2-queue.png"))
 
+    # Taken back from the company (取消, confirmed): the request waits for a car again.
+    page.once("dialog", lambda dialog: dialog.accept())
+    await queue.get_by_test_id("rental-waiting-item").get_by_test_id("cancel-order").click()
+    await expect(queue.get_by_test_id("rental-waiting-item")).to_have_count(0)
+    await expect(queue.locator(f"[data-testid=queue-item][data-request-id='{far}']")).to_have_count(1)
+
     await page.get_by_test_id("lang-toggle").click()
     await expect(page.get_by_test_id("mode-dispatch")).to_contain_text("Dispatch")
     await expect(queue.get_by_test_id("dq-road")).to_contain_text("Orders on the road")

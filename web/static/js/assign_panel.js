@@ -2,6 +2,7 @@
 // that can go, best first, each with its suggested driver, and the rental companies covering
 // the trip. One click on 派车 opens the order if it has none and assigns car and driver.
 import { api } from "./api.js";
+import { describeError } from "./api_errors.js";
 import { el } from "./dom.js";
 import { countdown } from "./dispatch_panel.js";
 import "./i18n/dispatch.js";
@@ -31,6 +32,23 @@ export class AssignPanel {
     this.offer = null;
     this.root.classList.add("hidden");
     this.root.replaceChildren();
+  }
+
+  _title() {
+    if (this.title) return this.title;
+    const open = this._openOrder();
+    if (open?.request_ids?.length > 1) {
+      return t("ap.carpool_title", { id: open.id, ids: open.request_ids.map((i) => `#${i}`).join(" + "),
+        n: open.passenger_count });
+    }
+    return t("ap.request", { id: this.request.id });
+  }
+
+  /** The order's window (a merged order spans its requests'), else the request's. */
+  _window() {
+    const open = this._openOrder();
+    if (open?.planned_start) return timeRange(open.planned_start, open.planned_end);
+    return timeRange(this.request.planned_start, this.request.planned_end);
   }
 
   /** The order still waiting for a car (created or with a rental company), if any. */
@@ -73,7 +91,7 @@ export class AssignPanel {
       this.root.dataset.state = error ? "error" : "loaded";
       this.onCandidates?.(offer);
     } catch (err) {
-      this._render(err.message);
+      this._render(describeError(err));
       this.root.dataset.state = "error";
     }
   }
@@ -89,9 +107,8 @@ export class AssignPanel {
     close.addEventListener("click", () => this.onClose());
     const head = el("div", { class: "details-head" },
       el("div", {},
-        el("div", { class: "details-plate", "data-testid": "assign-title",
-          text: this.title ?? t("ap.request", { id: request.id }) }),
-        el("div", { class: "ap-sub", text: timeRange(request.planned_start, request.planned_end) }),
+        el("div", { class: "details-plate", "data-testid": "assign-title", text: this._title() }),
+        el("div", { class: "ap-sub", text: this._window() }),
         el("div", { class: "ap-sub", text: [request.origin, ...request.destinations]
           .map((p) => `${cityName(p.city_code)}·${p.name}`).join(" → ") })),
       close);
@@ -190,7 +207,7 @@ export class AssignPanel {
       const done = await action(order);
       this.onDone(done);
     } catch (err) {
-      this.onDone(null, err.message); // the queue may have changed (an order opened)
+      this.onDone(null, describeError(err)); // the queue may have changed (an order opened)
     } finally {
       this.busy = false;
     }

@@ -10,6 +10,7 @@ import { applyI18n, localName, onLangChange, t, toggleLang } from "./i18n.js";
 import { VehicleList } from "./list.js";
 import { LiveConnection } from "./live.js";
 import { FleetMap } from "./map.js";
+import { NotificationBell } from "./notification_bell.js";
 import { renderNav } from "./page_shell.js";
 import { Playback } from "./playback.js";
 import { STATUSES } from "./status.js";
@@ -294,6 +295,8 @@ function onQueue(queue) {
 
 function startDispatch() {
   $("mode-tabs").classList.remove("hidden");
+  $("notif-root").classList.remove("hidden");
+  new NotificationBell($("notif-root")); // rental refusals and timeouts, disputes, reassignments
   for (const tab of document.querySelectorAll(".mode-tab")) {
     tab.addEventListener("click", () => setMode(tab.dataset.mode));
   }

@@ -32,9 +32,9 @@ export class DispatchLayer {
     if (request.round_trip) line.push(origin);
     L.polyline(line, { color: "#b4232a", weight: 3, dashArray: "8 6", opacity: 0.9, pane: "selected",
       interactive: false }).addTo(this.route);
-    pin(origin, "起", "pickup").bindTooltip(request.origin.name).addTo(this.route);
+    pin(origin, t("pin.pickup"), "pickup").bindTooltip(request.origin.name).addTo(this.route);
     request.destinations.forEach((d, i) => {
-      pin([d.lat, d.lon], request.destinations.length > 1 ? String(i + 1) : "终", "drop")
+      pin([d.lat, d.lon], request.destinations.length > 1 ? String(i + 1) : t("pin.dropoff"), "drop")
         .bindTooltip(d.name).addTo(this.route);
     });
     this.routeCount = line.length;

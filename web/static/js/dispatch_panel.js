@@ -2,6 +2,7 @@
 // (emergencies first), orders waiting for a rental company's answer, carpool proposals and
 // the orders on the road. Refreshed every few seconds and after every action.
 import { api } from "./api.js";
+import { describeError } from "./api_errors.js";
 import { el } from "./dom.js";
 import "./i18n/dispatch.js";
 import { localName, t } from "./i18n.js";
@@ -83,6 +84,7 @@ export class DispatchPanel {
         this.queue.rental_waiting.map((o) => this._rentalCard(o, nowMs))),
       this._section("dq.carpool", "carpool", this.proposals.map((p) => this._proposalCard(p))),
       this._section("dq.road", "road", this.queue.on_the_road.map((o) => this._roadCard(o))),
+      this._section("dq.disputed", "disputed", (this.queue.disputed ?? []).map((o) => this._disputeCard(o))),
     );
     this.root.dataset.state = "loaded";
     this.root.dataset.queueCount = String(waiting.length);
@@ -111,7 +113,10 @@ export class DispatchPanel {
     if (crossCity(request)) tags.append(el("span", { class: "tag tag-warn", text: t("dq.cross_city") }));
     if (request.carpool_allowed) tags.append(el("span", { class: "tag", text: t("dq.carpool_ok") }));
     for (const order of request.open_orders) {
-      tags.append(el("span", { class: "tag tag-info", text: t("dq.order_open", { id: order.id }) }));
+      const merged = order.request_ids?.length > 1
+        ? ` · ${t("dq.carpool_tag", { ids: order.request_ids.map((i) => `#${i}`).join("+"), n: order.passenger_count })}`
+        : "";
+      tags.append(el("span", { class: "tag tag-info", text: t("dq.order_open", { id: order.id }) + merged }));
     }
     const card = el("button", {
       type: "button",
@@ -146,6 +151,8 @@ export class DispatchPanel {
       el("span", { class: "countdown num", "data-deadline": order.rental_deadline,
         text: t("dq.deadline", { t: countdown(order.rental_deadline, nowMs) }) })),
     request ? el("div", { class: "dq-route", text: this._route(request) }) : null);
+    const cancel = this._cancelButton(card, order);
+    if (cancel) card.append(el("div", { class: "dq-line" }, el("span"), cancel));
     return card;
   }
 
@@ -165,7 +172,8 @@ export class DispatchPanel {
         if (lead) this.onSelectRequest(lead);
       } catch (err) {
         merge.disabled = false;
-        merge.title = err.message;
+        merge.title = describeError(err);
+        await this.refresh();
       }
     });
     return el("div", { class: "dq-card static", "data-testid": "carpool-proposal",
@@ -177,6 +185,62 @@ export class DispatchPanel {
     el("div", { class: "dq-line" },
       el("span", { class: "muted", text: `${t("dq.saved_km", { km: proposal.saved_km })} · ${t("dq.detour", { min: detour })}` }),
       merge));
+  }
+
+  /** An order event from a card; a refusal is shown on the card, the queue refreshed. */
+  async _event(card, order, body) {
+    try {
+      await api(`/api/v1/dispatch-orders/${order.id}/events`, {
+        method: "POST", body: { version: order.version, ...body },
+      });
+      await this.refresh();
+    } catch (err) {
+      card.querySelector(".dq-error")?.remove();
+      card.append(el("div", { class: "dq-error", "data-testid": "card-error", text: describeError(err) }));
+    }
+  }
+
+  /** 取消 an order that has not left yet (its car and driver are released). */
+  _cancelButton(card, order) {
+    if (!["created", "sent_to_rental", "assigned", "accepted"].includes(order.state)) return null;
+    const button = el("button", { type: "button", class: "btn btn-small", "data-testid": "cancel-order",
+      text: t("dq.cancel") });
+    button.addEventListener("click", (event) => {
+      event.stopPropagation();
+      if (!window.confirm(t("dq.cancel_confirm", { id: order.id }))) return;
+      this._event(card, order, { event: "cancel", note: "调度取消 cancelled by the dispatcher" });
+    });
+    return button;
+  }
+
+  _disputeCard(order) {
+    const card = el("div", { class: "dq-card static dispute", "data-testid": "disputed-order",
+      "data-order-id": String(order.id) });
+    const note = el("input", { class: "input", "data-testid": "resolve-note", placeholder: t("dq.resolve_note") });
+    const odometer = el("input", { class: "input num", type: "number", step: "0.1",
+      "data-testid": "resolve-odometer", value: order.odometer_end_km ?? "", "aria-label": t("dq.odometer_end") });
+    const tolls = el("input", { class: "input num", type: "number", step: "0.01",
+      "data-testid": "resolve-tolls", value: order.tolls_cny, "aria-label": t("dq.tolls") });
+    const submit = el("button", { type: "button", class: "btn btn-primary btn-small",
+      "data-testid": "resolve-submit", text: t("dq.resolve_submit") });
+    submit.addEventListener("click", () => {
+      const body = { event: "resolve_dispute", note: note.value.trim() };
+      if (odometer.value !== "" && Number(odometer.value) !== order.odometer_end_km) {
+        body.odometer_km = Number(odometer.value);
+      }
+      if (tolls.value !== "" && Number(tolls.value) !== Number(order.tolls_cny)) body.tolls_cny = tolls.value;
+      this._event(card, order, body);
+    });
+    card.append(
+      el("div", { class: "dq-line" }, el("strong", { text: `${order.plate ?? ""} · ${t("dq.order_open", { id: order.id })}` }),
+        el("span", { class: "muted num", text: `${order.billed_km ?? "—"} km · ¥${order.fee_cny ?? "—"}` })),
+      el("div", { class: "dq-route", text: t("dq.reason", { reason: order.dispute_reason }) }),
+      el("div", { class: "dq-resolve" },
+        el("label", {}, el("span", { text: t("dq.odometer_end") }), odometer),
+        el("label", {}, el("span", { text: t("dq.tolls") }), tolls)),
+      el("div", { class: "dq-line" }, note, submit),
+    );
+    return card;
   }
 
   /** 改派 while the car has not been accepted, 换车 on the road (a breakdown); none between. */
@@ -200,8 +264,12 @@ export class DispatchPanel {
       event.stopPropagation();
       const text = window.prompt(t("dq.remind_prompt"), "");
       if (!text) return;
-      await api("/api/v1/dispatch/reminders", { method: "POST", body: { order_id: order.id, text } });
-      remind.textContent = t("dq.reminded");
+      try {
+        await api("/api/v1/dispatch/reminders", { method: "POST", body: { order_id: order.id, text } });
+        remind.textContent = t("dq.reminded");
+      } catch (err) {
+        remind.title = describeError(err);
+      }
     });
     const card = el("div", { class: "dq-card", "data-testid": "road-order", "data-order-id": String(order.id),
       role: "button", tabIndex: 0 },
@@ -210,6 +278,7 @@ export class DispatchPanel {
     el("div", { class: "dq-route", text: `${order.driver_name ?? ""} · ${timeRange(order.planned_start, order.planned_end)}` }),
     el("div", { class: "dq-line" }, el("span", { class: "muted", text: t("dq.order_open", { id: order.id }) }),
       el("span", { class: "dq-actions" }, this._changeButton(order), remind)));
+    card.querySelector(".dq-actions").prepend(this._cancelButton(card, order) ?? "");
     card.addEventListener("click", () => this.onSelectOrder(order));
     return card;
   }
