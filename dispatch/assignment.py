@@ -25,6 +25,7 @@ MESSAGES = {
     "document_annual_inspection": "The car's annual inspection (年检) is expired or missing.",
     "document_insurance": "The car's insurance (保险) is expired or missing.",
     "driver_of_rental_company": "The driver works for a rental company; choose a platform driver.",
+    "driver_other_city": "The driver belongs to another city's pool.",
     "not_company_car": "The car is not one of your company's cars.",
     "not_company_driver": "The driver is not one of your company's drivers.",
 }
@@ -34,6 +35,7 @@ MESSAGES = {
 class Driver:
     id: int
     rental_company_id: int | None
+    home_city: str = ""
 
 
 def platform_problem(car: Car, active: bool, driver: Driver, need: Need, today: date) -> str | None:
@@ -48,6 +50,8 @@ def platform_problem(car: Car, active: bool, driver: Driver, need: Need, today: 
         return "other_city"
     if driver.rental_company_id is not None:
         return "driver_of_rental_company"
+    if driver.home_city and driver.home_city != car.home_city:
+        return "driver_other_city"
     return why_not(car, need, today)
 
 

@@ -125,3 +125,20 @@ def fee(plan: PricePlan, usage: Usage) -> Fee:
     if late_min > plan.late_grace_min:
         lines.append(FeeLine("late_penalty", "迟到扣款", Decimal(1), _money(-plan.late_penalty_cny)))
     return Fee(tuple(line for line in lines if line.amount_cny != 0 or line.code == "base"))
+
+
+# The odometer is the contract's measure, but it is typed in by the driver: when the car's
+# GNSS trips over the same interval disagree by more than this (R10(c): 10 %), the GNSS
+# distance is billed instead and the difference stays visible (billed_km beside gnss_km).
+ODOMETER_TOLERANCE = Decimal("0.10")
+ODOMETER_SLACK_KM = Decimal(2)
+
+
+def billed_distance(odometer_km: Decimal | None, gnss_km: Decimal) -> Decimal:
+    """The km billed: the odometer's, unless the GNSS distance (when the car reported any)
+    disagrees beyond the tolerance; the GNSS distance when there is no odometer reading."""
+    if odometer_km is None:
+        return gnss_km
+    if gnss_km > 0 and abs(odometer_km - gnss_km) > max(gnss_km * ODOMETER_TOLERANCE, ODOMETER_SLACK_KM):
+        return gnss_km
+    return odometer_km

@@ -1,9 +1,9 @@
 """PostgreSQL side of billing (计费): price a returned order and split its cost among the
 requests it carries.
 
-- Distance: the odometer (garage-out → garage-in) when the driver entered both readings, else
-  the GNSS distance of the car's trips overlapping [departed, returned]. Both are stored
-  (`billed_km`, `gnss_km`) so that a difference can be flagged.
+- Distance: the odometer (garage-out → garage-in) when the driver entered both readings and
+  the car's GNSS trips over [departed, returned] agree within 10 % (else, or without readings,
+  the GNSS distance: billing.billed_distance). Both are stored (`billed_km`, `gnss_km`).
 - A rental order (it has a price plan) gets its fee from the pure formula (dispatch/billing.py),
   stored with its lines. A platform or entrusted car has no fee: its cost is what the driver
   paid on the way (tolls, parking, fuel).
@@ -104,10 +104,10 @@ def price_row(row: asyncpg.Record) -> Priced:
     """The order's km, fee (rental) and cost, from its stored row. Pure."""
     gnss_km = Decimal(str(row["gnss_km"])).quantize(KM)
     start, end = row["odometer_start_km"], row["odometer_end_km"]
+    odometer_km = None
     if start is not None and end is not None and end >= start:
-        billed_km = Decimal(str(end - start)).quantize(KM)
-    else:
-        billed_km = gnss_km
+        odometer_km = Decimal(str(end - start)).quantize(KM)
+    billed_km = billing.billed_distance(odometer_km, gnss_km)
     if row["price_plan_id"] is None:
         direct = _money(row["tolls_cny"]) + _money(row["parking_cny"]) + _money(row["fuel_cny"])
         return Priced(row["id"], gnss_km, billed_km, None, direct)

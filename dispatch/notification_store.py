@@ -20,6 +20,9 @@ KINDS = frozenset({
     "request_approved",  # requester
     "request_rejected",  # requester
     "reminder",  # driver: 远程提醒 from the dispatcher
+    "order_disputed",  # dispatcher: the requester disputes a finished order
+    "dispute_resolved",  # requester: the dispatcher's resolution
+    "reassignment_requested",  # dispatcher: the driver asks to be relieved of an order
 })
 
 

@@ -151,6 +151,19 @@ async def car_for_assignment(conn: asyncpg.Connection, vehicle_id: int) -> async
     )
 
 
+async def last_returned_odometer(
+    conn: asyncpg.Connection, vehicle_id: int | None, order_id: int
+) -> float | None:
+    """The highest odometer the car came back with from its other orders."""
+    if vehicle_id is None:
+        return None
+    return await conn.fetchval(
+        """SELECT max(odometer_end_km) FROM dispatch_orders
+           WHERE vehicle_id = $1 AND id <> $2 AND returned_at IS NOT NULL""",
+        vehicle_id, order_id,
+    )
+
+
 async def driver_for_assignment(conn: asyncpg.Connection, driver_id: int) -> asyncpg.Record | None:
     return await conn.fetchrow(
         """SELECT dr.id, dr.name, dr.user_id, dr.rental_company_id, dr.home_city_code
@@ -186,7 +199,14 @@ async def need_of_requests(conn: asyncpg.Connection, request_ids: list[int]) -> 
 
 
 def documents_of(row: asyncpg.Record) -> dict[str, date]:
-    return {kind: date.fromisoformat(value) for kind, value in (row["documents"] or {}).items()}
+    """kind -> expiry; an unreadable date (PostgreSQL's ±infinity) counts as no document."""
+    documents = {}
+    for kind, value in (row["documents"] or {}).items():
+        try:
+            documents[kind] = date.fromisoformat(value)
+        except (TypeError, ValueError):
+            continue
+    return documents
 
 
 async def price_plan_for(

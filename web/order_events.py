@@ -82,6 +82,27 @@ def need_of(need_row: asyncpg.Record) -> Need:
     )
 
 
+def _driver(driver: asyncpg.Record) -> Driver:
+    return Driver(driver["id"], driver["rental_company_id"], driver["home_city_code"])
+
+
+def _breakdown(body: DispatchOrderEventIn, row: asyncpg.Record) -> dict[str, Any]:
+    """换车 on the road: the broken car's leg ends here (its odometer now, kept in the event
+    data by `event_data`), the new car starts its own leg (it departs again), and a rental
+    company whose car broke down is no longer the order's supplier (the platform's car takes
+    over; the company's leg is not billed)."""
+    if body.odometer_km is None:
+        raise ApiError(422, "'change_car' needs odometer_km: the broken car's reading now.",
+                       code="missing_odometer")
+    start_km = row["odometer_start_km"]
+    if start_km is not None and body.odometer_km < start_km:
+        raise ApiError(422, "The odometer cannot go back.", code="odometer_backwards")
+    changes: dict[str, Any] = {"departed_at": None, "odometer_start_km": None}
+    if row["rental_company_id"] is not None:
+        changes |= _RENTAL_CLEARED
+    return changes
+
+
 def _car(car: asyncpg.Record) -> Car:
     return Car(id=car["id"], source=car["source"], owner_org_id=car["owner_org_id"],
                home_city=car["home_city_code"], seats=car["seats"], car_level=car["car_level"],
@@ -97,12 +118,14 @@ async def field_changes(
     if event in (OrderEvent.ASSIGN, OrderEvent.CHANGE_CAR):
         car, driver = await _car_and_driver(conn, body)
         need = need_of(await order_store.need_of_order(conn, row["id"]))
-        problem = platform_problem(_car(car), car["active"], Driver(driver["id"], driver["rental_company_id"]),
-                                   need, today)
+        problem = platform_problem(_car(car), car["active"], _driver(driver), need, today)
         if problem:
             raise _refuse(problem)
-        return {"vehicle_id": car["id"], "driver_id": driver["id"], "assigned_at": now,
-                "accepted_at": None}
+        changes = {"vehicle_id": car["id"], "driver_id": driver["id"], "assigned_at": now,
+                   "accepted_at": None}
+        if event == OrderEvent.CHANGE_CAR:
+            changes |= _breakdown(body, row)
+        return changes
     if event in (OrderEvent.RENTAL_ACCEPT, OrderEvent.RENTAL_REJECT) and (
             row["rental_deadline"] is not None and now >= row["rental_deadline"]):
         raise ApiError(409, "The time to answer this order has run out; it went back to the "
@@ -110,8 +133,7 @@ async def field_changes(
     if event == OrderEvent.RENTAL_ACCEPT:
         car, driver = await _car_and_driver(conn, body)
         need = need_of(await order_store.need_of_order(conn, row["id"]))
-        problem = rental_problem(_car(car), car["rental_company_id"], car["active"],
-                                 Driver(driver["id"], driver["rental_company_id"]),
+        problem = rental_problem(_car(car), car["rental_company_id"], car["active"], _driver(driver),
                                  row["rental_company_id"], need, today)
         if problem:
             raise _refuse(problem)
@@ -125,6 +147,11 @@ async def field_changes(
     if event == OrderEvent.DEPART:
         if body.odometer_km is None:
             raise ApiError(422, "'depart' needs odometer_km.", code="missing_odometer")
+        last_km = await order_store.last_returned_odometer(conn, row["vehicle_id"], row["id"])
+        if last_km is not None and body.odometer_km < last_km - 1:
+            raise ApiError(422, f"The car came back from its last order at {last_km:.1f} km; the "
+                           "odometer cannot read less now.", code="odometer_below_last_return",
+                           details={"last_km": last_km})
         return {"odometer_start_km": body.odometer_km, "departed_at": now}
     if event == OrderEvent.ARRIVE_PICKUP:
         return {"arrived_pickup_at": now}
@@ -133,11 +160,14 @@ async def field_changes(
     if event == OrderEvent.END_SERVICE:
         return {"service_ended_at": now}
     if event == OrderEvent.RETURN:
+        await _check_nights(conn, body, row, now)
         return _return_log(body, row, now)
     if event == OrderEvent.DISPUTE:
         if not body.note.strip():
             raise ApiError(422, "A dispute needs its reason in 'note'.", code="missing_reason")
         return {"dispute_reason": body.note.strip()}
+    if event == OrderEvent.RESOLVE_DISPUTE:
+        return _resolution(body, row)
     if event == OrderEvent.RATE:
         if body.rating is None:
             raise ApiError(422, "'rate' needs a rating from 1 to 5.", code="missing_rating")
@@ -190,6 +220,40 @@ def level_for(passengers: int) -> str:
     return "bus"
 
 
+def _resolution(body: DispatchOrderEventIn, row: asyncpg.Record) -> dict[str, Any]:
+    """A dispute resolved: the reason is required; the return's entries the dispatcher corrects
+    (odometer, tolls, parking, fuel) replace the driver's, and the order is priced again."""
+    if not body.note.strip():
+        raise ApiError(422, "Resolving a dispute needs the resolution in 'note'.", code="missing_reason")
+    given = body.model_fields_set
+    changes: dict[str, Any] = {}
+    if "odometer_km" in given and body.odometer_km is not None:
+        if row["odometer_start_km"] is not None and body.odometer_km < row["odometer_start_km"]:
+            raise ApiError(422, "The odometer cannot go back.", code="odometer_backwards")
+        changes["odometer_end_km"] = body.odometer_km
+    for name in ("tolls_cny", "parking_cny", "fuel_cny", "fuel_l", "charge_kwh"):
+        if name in given:
+            changes[name] = getattr(body, name)
+    return changes
+
+
+async def _check_nights(
+    conn: asyncpg.Connection, body: DispatchOrderEventIn, row: asyncpg.Record, now: datetime,
+) -> None:
+    """Nights away (异地住宿, billed as an allowance): none on a trip within one city, and no
+    more than the nights the order actually spanned."""
+    if not body.nights_out_of_town:
+        return
+    need = await order_store.need_of_order(conn, row["id"])
+    spanned = 0
+    if row["departed_at"] is not None:
+        spanned = (now.astimezone(store.LOCAL).date() - row["departed_at"].astimezone(store.LOCAL).date()).days
+    if set(need["cities"] or ()) <= {need["city"]} or body.nights_out_of_town > spanned:
+        raise ApiError(422, f"{body.nights_out_of_town} nights away do not fit this order (in its "
+                       f"own city, or out for {spanned} nights).", code="nights_not_plausible",
+                       details={"nights_spanned": spanned})
+
+
 def _return_log(body: DispatchOrderEventIn, row: asyncpg.Record, now: datetime) -> dict[str, Any]:
     """行车日志: odometer and costs entered on return."""
     if body.odometer_km is None:
@@ -220,6 +284,14 @@ async def notify_after(
         await notification_store.notify(
             conn, await order_store.operators_of_company(conn, row["rental_company_id"]),
             "rental_order", data | {"deadline": row["rental_deadline"].isoformat()})
+    elif event in (OrderEvent.DISPUTE, OrderEvent.REQUEST_REASSIGNMENT):
+        kind = "order_disputed" if event == OrderEvent.DISPUTE else "reassignment_requested"
+        await notification_store.notify(conn, await order_store.dispatchers_of_order(conn, order_id),
+                                        kind, data | {"reason": note, "plate": before["plate"],
+                                                      "driver_name": before["driver_name"]})
+    elif event == OrderEvent.RESOLVE_DISPUTE:
+        await notification_store.notify(conn, await order_store.applicants_of_order(conn, order_id),
+                                        "dispute_resolved", data, text=note)
     elif event in (OrderEvent.RENTAL_REJECT, OrderEvent.RENTAL_TIMEOUT):
         kind = "rental_rejected" if event == OrderEvent.RENTAL_REJECT else "rental_timeout"
         company = {"rental_company_id": before["rental_company_id"],
@@ -239,8 +311,17 @@ async def notify_cancelled(conn: asyncpg.Connection, order_id: int, before: asyn
     await notification_store.notify(conn, recipients, "order_cancelled", {"order_id": order_id})
 
 
-def event_data(event: OrderEvent, before: asyncpg.Record, changes: dict[str, Any]) -> dict[str, Any]:
-    """What the event row keeps beside the states: the company a rental event concerns."""
+def event_data(
+    event: OrderEvent, before: asyncpg.Record, changes: dict[str, Any], odometer_km: float | None = None,
+) -> dict[str, Any]:
+    """What the event row keeps beside the states: the company a rental event concerns, the car
+    and driver an assignment names, and for 换车 the broken car's leg (its km are not lost)."""
+    if event == OrderEvent.CHANGE_CAR:
+        leg = {"vehicle_id": before["vehicle_id"], "driver_id": before["driver_id"],
+               "rental_company_id": before["rental_company_id"],
+               "departed_at": before["departed_at"].isoformat() if before["departed_at"] else None,
+               "odometer_start_km": before["odometer_start_km"], "odometer_end_km": odometer_km}
+        return {"vehicle_id": changes["vehicle_id"], "driver_id": changes["driver_id"], "leg": leg}
     if event in RENTAL_EVENTS or event in SYSTEM_EVENTS:
         return {"rental_company_id": before["rental_company_id"]}
     if event == OrderEvent.SEND_TO_RENTAL:

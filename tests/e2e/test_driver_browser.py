@@ -224,7 +224,7 @@ async def _carry_out(page, served: Served, order: dict, output_dir, expect) -> N
     await page.get_by_test_id("field-fuel_cny").fill("120.5")
     energy = "field-fuel_l" if await page.get_by_test_id("field-fuel_l").count() else "field-charge_kwh"
     await page.get_by_test_id(energy).fill("16.2")
-    await page.get_by_test_id("field-nights_out_of_town").fill("1")
+    await page.get_by_test_id("field-nights_out_of_town").fill("0")  # an in-city day
     await shot(page, output_dir, "driver-4-return-sheet.png")
     await page.get_by_test_id("sheet-submit").click()
     await expect(sheet).to_be_hidden()
@@ -244,7 +244,7 @@ async def _carry_out(page, served: Served, order: dict, output_dir, expect) -> N
         assert (row["tolls_cny"], row["parking_cny"], row["fuel_cny"]) == (
             Decimal("45.00"), Decimal("10.00"), Decimal("120.50"))
         assert Decimal("16.20") in (row["fuel_l"], row["charge_kwh"])
-        assert row["nights_out_of_town"] == 1
+        assert row["nights_out_of_town"] == 0
 
         # A remote reminder (远程提醒) shows as a banner that stays until acknowledged.
         reminder_id = await db.fetchval(

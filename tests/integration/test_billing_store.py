@@ -5,19 +5,20 @@ carries per passenger-km."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from dispatch.billing_store import on_order_returned, price_order, ride_km
 from tests.integration.test_dispatch_orders_api import approved_request, order_event
 from tests.integration.test_trip_requests_api import body, users
 from tests.integration.web_app import login, new_client
+from tests.trip_dates import next_working_day, working_day_at
 
-CST = timezone(timedelta(hours=8))
+DAY = next_working_day()  # no holiday level: one approver approves
 
 
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 11, day, hour, minute, tzinfo=CST)
+def at(hour: int, minute: int = 0, day: date = DAY) -> datetime:
+    return working_day_at(hour, minute, day=day)
 
 
 async def _walk(client, order: dict, steps: list[tuple[str, dict]]) -> dict:
@@ -28,12 +29,12 @@ async def _walk(client, order: dict, steps: list[tuple[str, dict]]) -> dict:
     return order
 
 
-TUESDAY_9 = at(24, 9)
+WORKDAY_9 = at(9)
 DRIVE = [("driver_accept", {}), ("depart", {"odometer_km": 20000.0}), ("arrive_pickup", {}),
          ("start_service", {}), ("end_service", {})]
 
 
-async def platform_order(app, client, db, start=TUESDAY_9, hours=6) -> dict:
+async def platform_order(app, client, db, start=WORKDAY_9, hours=6) -> dict:
     """A Wuhan platform car carries the requester's request and comes back (the requester's
     client is logged in)."""
     await login(client, "requester")
@@ -57,7 +58,7 @@ async def platform_order(app, client, db, start=TUESDAY_9, hours=6) -> dict:
     return order
 
 
-async def rental_order(app, client, db, start=TUESDAY_9, hours=6) -> dict:
+async def rental_order(app, client, db, start=WORKDAY_9, hours=6) -> dict:
     """The requester's request goes to the first rental company, whose operator accepts it
     with one of its sedans and drivers; it comes back after a long day (the worked example)."""
     await login(client, "requester")
@@ -79,7 +80,7 @@ async def rental_order(app, client, db, start=TUESDAY_9, hours=6) -> dict:
             "rental_company_id": company, "charter_type": "full_day", "service_mode": "with_driver"})])
         order = await _walk(operator, order, [("rental_accept", {"vehicle_id": car, "driver_id": driver})])
         order = await _walk(dispatcher, order, [*DRIVE, ("return", {
-            "odometer_km": 20236.7, "tolls_cny": "120", "parking_cny": "20", "nights_out_of_town": 1})])
+            "odometer_km": 20236.7, "tolls_cny": "120", "parking_cny": "20"})])
     # the contract values of the worked example, and the times of that long day
     plan = await db.fetchval("SELECT price_plan_id FROM dispatch_orders WHERE id = $1", order["id"])
     await db.execute(
@@ -87,15 +88,15 @@ async def rental_order(app, client, db, start=TUESDAY_9, hours=6) -> dict:
                overtime_cny_per_h = 50, over_km_cny_per_km = 3.5, night_surcharge_cny = 80,
                out_of_town_cny_per_day = 150, late_penalty_cny = 100 WHERE id = $1""", plan)
     await db.execute(
-        """UPDATE dispatch_orders SET departed_at = $2, arrived_pickup_at = $3, returned_at = $4
-           WHERE id = $1""", order["id"], start - timedelta(minutes=80), start + timedelta(minutes=25),
+        """UPDATE dispatch_orders SET departed_at = $2, arrived_pickup_at = $3, returned_at = $4,
+               nights_out_of_town = 1 WHERE id = $1""", order["id"], start - timedelta(minutes=80), start + timedelta(minutes=25),
         start + timedelta(hours=14, minutes=10))
     return order
 
 
 async def test_a_rental_order_is_priced_by_the_formula(app, client, db):
     await users(db)
-    order = await rental_order(app, client, db, start=at(23, 9))
+    order = await rental_order(app, client, db, start=at(9))
     fee = await price_order(db, order["id"])
     assert fee is not None
     # 07:40 → 23:10, 236.7 km by odometer, 25 min late, one night away: test_billing's example
@@ -116,7 +117,7 @@ async def test_a_rental_order_is_priced_by_the_formula(app, client, db):
 async def test_platform_car_km_from_odometer_else_gnss_and_shares_per_passenger_km(app, client, db):
     await users(db)
     order = await platform_order(app, client, db)
-    departed, returned = at(24, 8, 30), at(24, 15, 30)
+    departed, returned = at(8, 30), at(15, 30)
     vehicle = await db.fetchval(
         "UPDATE dispatch_orders SET departed_at = $2, returned_at = $3 WHERE id = $1 RETURNING vehicle_id",
         order["id"], departed, returned)

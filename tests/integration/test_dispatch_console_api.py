@@ -276,15 +276,22 @@ async def test_a_breakdown_on_the_road_changes_the_car(app, client, db):
         order = (await order_event(dispatcher, order, "depart", odometer_km=500)).json()
         missing = await order_event(dispatcher, order, "change_car", vehicle_id=second)
         assert assert_error(missing, 422)["code"] == "missing_assignment"
-        changed = await order_event(dispatcher, order, "change_car", vehicle_id=second, driver_id=other)
+        missing = await order_event(dispatcher, order, "change_car", vehicle_id=second, driver_id=other)
+        assert assert_error(missing, 422)["code"] == "missing_odometer"  # the broken car's reading
+        changed = await order_event(dispatcher, order, "change_car", vehicle_id=second, driver_id=other,
+                                    odometer_km=537.5)
         assert changed.status_code == 200, changed.text
         order = changed.json()
         assert (order["state"], order["vehicle_id"], order["driver_id"]) == ("assigned", second, other)
+        assert order["departed_at"] is None and order["odometer_start_km"] is None  # its own leg next
         queue = (await dispatcher.get("/api/v1/dispatch/queue")).json()
         assert [(o["id"], o["vehicle_id"]) for o in queue["on_the_road"]] == [(order["id"], second)]
     history = await db.fetch("SELECT event, data FROM dispatch_order_events WHERE order_id = $1 ORDER BY id",
                              order["id"])
     assert [h["event"] for h in history] == ["assign", "driver_accept", "depart", "change_car"]
+    leg = history[-1]["data"].pop("leg")
     assert history[-1]["data"] == {"vehicle_id": second, "driver_id": other}
+    assert (leg["vehicle_id"], leg["driver_id"], leg["odometer_start_km"], leg["odometer_end_km"]) == (
+        first, driver1, 500, 537.5)  # the broken car's leg is kept
     # the request stays on the road (在途) while the new car comes
     assert (await client.get(f"/api/v1/trip-requests/{request['id']}")).json()["state"] == "in_progress"

@@ -86,3 +86,13 @@ def test_nights_spanned():
 def test_returned_before_departed_is_refused():
     with pytest.raises(ValueError):
         fee(FULL_DAY, Usage(at(23, 10), at(23, 9), D("1"), at(23, 10), at(23, 10)))
+
+
+def test_the_odometer_is_billed_unless_the_gnss_distance_disagrees():
+    from dispatch.billing import billed_distance
+
+    assert billed_distance(D("130.4"), D("0.0")) == D("130.4")  # no GNSS data: the odometer
+    assert billed_distance(D("130.4"), D("125.0")) == D("130.4")  # within 10 %
+    assert billed_distance(D("130.4"), D("60.0")) == D("60.0")  # typed too high: GNSS billed
+    assert billed_distance(D("11.0"), D("9.5")) == D("11.0")  # short trips: 2 km slack
+    assert billed_distance(None, D("42.0")) == D("42.0")

@@ -18,6 +18,9 @@ _REQUEST_COLUMNS = """r.id, r.trip_type, r.reason, r.passenger_count, r.planned_
 _OPEN_ORDERS = """coalesce((SELECT jsonb_agg(jsonb_build_object(
         'id', d.id, 'state', d.state, 'version', d.version,
         'rental_company_id', d.rental_company_id, 'rental_deadline', d.rental_deadline,
+        'planned_start', d.planned_start, 'planned_end', d.planned_end,
+        'passenger_count', (SELECT sum(x3.passenger_count) FROM dispatch_order_requests x3
+                            WHERE x3.order_id = d.id),
         'request_ids', (SELECT jsonb_agg(x2.request_id ORDER BY x2.request_id)
                         FROM dispatch_order_requests x2 WHERE x2.order_id = d.id))
         ORDER BY d.id)
@@ -60,6 +63,24 @@ async def orders_on_the_road(pool: asyncpg.Pool, scope_root_id: int) -> list[asy
              AND d.state IN ('assigned', 'accepted', 'departed', 'at_pickup', 'in_service',
                              'service_ended')
            ORDER BY d.planned_start, d.id""",
+        scope_root_id,
+    )
+
+
+async def disputed(pool: asyncpg.Pool, scope_root_id: int) -> list[asyncpg.Record]:
+    """Orders the requester disputed (异议), waiting for the dispatcher's resolution."""
+    return await pool.fetch(
+        """SELECT d.id, d.version, d.state, d.planned_start, d.planned_end, v.plate,
+                  dr.name AS driver_name, d.dispute_reason, d.odometer_start_km,
+                  d.odometer_end_km, d.tolls_cny, d.parking_cny, d.fuel_cny, d.billed_km,
+                  d.gnss_km, d.fee_cny, r.id AS request_id, r.reason AS request_reason
+           FROM dispatch_orders d
+           JOIN trip_requests r ON r.id = d.request_id
+           JOIN organisations o ON o.id = r.org_id
+           LEFT JOIN vehicles v ON v.id = d.vehicle_id
+           LEFT JOIN drivers dr ON dr.id = d.driver_id
+           WHERE o.path @> ARRAY[$1::int] AND d.state = 'disputed'
+           ORDER BY d.returned_at, d.id""",
         scope_root_id,
     )
 

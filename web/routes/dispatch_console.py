@@ -47,8 +47,8 @@ async def dispatch_queue(
     user: CurrentUser, pool: PoolDep, limit: Annotated[int, Query(ge=1, le=1000)] = 300,
 ) -> dict[str, Any]:
     """Requests waiting for cars (emergencies first), orders waiting for a rental company's
-    answer, and orders on the road (with the car's position unless it is 机要 and you are not
-    cleared)."""
+    answer, orders on the road (with the car's position unless it is 机要 and you are not
+    cleared), and finished orders the requester disputed (异议)."""
     _dispatcher(user)
     requests = [dict(r) for r in await q.queue(pool, user.scope_root_id, limit)]
     waiting = [
@@ -62,7 +62,9 @@ async def dispatch_queue(
         if row["use_category"] == "confidential" and not user.sees_confidential_positions:
             item["lat"] = item["lon"] = None
         road.append(item)
-    return {"requests": requests, "rental_waiting": _unique(waiting), "on_the_road": road}
+    disputed = [dict(r) for r in await q.disputed(pool, user.scope_root_id)]
+    return {"requests": requests, "rental_waiting": _unique(waiting), "on_the_road": road,
+            "disputed": disputed}
 
 
 def _unique(orders: list[dict]) -> list[dict]:

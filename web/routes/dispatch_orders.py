@@ -70,12 +70,23 @@ async def create_order(body: DispatchOrderCreate, user: CurrentUser, pool: PoolD
             if row is None:
                 raise ApiError(404, f"Trip request {request_id} not found.", code="trip_request_not_found")
             request = store.to_domain(row)
+            if request.emergency_approved is False:
+                raise ApiError(409, f"Request {request_id} is an emergency whose approval was refused.",
+                               code="emergency_rejected")
+            live = [o["id"] for o in await order_store.orders_of_request(conn, request_id)
+                    if o["state"] != OrderState.CANCELLED]
+            if live and not (body.additional and len(ids) == 1):
+                # one order per car: a second one only on purpose (two dispatchers racing for the
+                # same request: the second is told, not given a second car)
+                raise ApiError(409, f"Request {request_id} already has order {live[0]}.",
+                               code="request_has_order", details={"order_ids": live})
             if len(ids) > 1 and (request.trip_type == TripType.CONFIDENTIAL or not row["carpool_allowed"]):
                 raise ApiError(409, f"Request {request_id} may not share a car (机要, or carpooling "
                                "not allowed by the applicant).", code="carpool_not_allowed")
             if request.state == RequestState.APPROVED:
                 dispatching = apply(request, RequestEvent.DISPATCH, now)
-                note = f"carpool with {sorted(set(ids) - {request_id})}" if len(ids) > 1 else ""
+                others = sorted(set(ids) - {request_id})
+                note = "拼车 carpool: " + ", ".join(f"#{i}" for i in others) if others else ""
                 await store.save(conn, request, dispatching, row["version"], "dispatch", user.id, note)
             elif request.state != RequestState.DISPATCHING:
                 raise ApiError(409, f"Request {request_id} is '{request.state.value}' and cannot get a car.",
@@ -151,7 +162,8 @@ async def apply_event(
         async with conn.transaction():  # a savepoint: a refused booking leaves the rest intact
             await order_store.save_order(conn, order_id, row["version"], state.value, after.value,
                                          body.event.value, user.id, body.note, changes,
-                                         order_events.event_data(body.event, row, changes))
+                                         order_events.event_data(body.event, row, changes,
+                                                                 body.odometer_km))
     except asyncpg.ExclusionViolationError as exc:
         what = "car" if "car" in (exc.constraint_name or "") else "driver"
         raise ApiError(409, f"The {what} is already booked within 30 minutes of this order.",

@@ -81,7 +81,8 @@ def _order(row: asyncpg.Record, requests: list[dict[str, Any]]) -> dict[str, Any
 @router.get("/orders", response_model=DriverOrderList, responses=error_responses(401, 403, 422))
 async def my_orders(
     user: CurrentUser, pool: PoolDep,
-    day: Annotated[date | None, Query(description="YYYY-MM-DD, Asia/Shanghai; default today")] = None,
+    day: Annotated[date | None, Query(ge=date(2000, 1, 1), le=date(2100, 12, 31),
+                                      description="YYYY-MM-DD, Asia/Shanghai; default today")] = None,
     later: Annotated[bool, Query(description="the orders after `day` instead (30 days)")] = False,
 ) -> dict:
     """Your orders of the day (and any not finished from earlier days), soonest first: the

@@ -15,6 +15,9 @@ class QueueOrder(BaseModel):
     version: int
     rental_company_id: int | None = None
     rental_deadline: datetime | None = None
+    planned_start: datetime | None = None
+    planned_end: datetime | None = None
+    passenger_count: int | None = None
     request_ids: list[int] = []
 
 
@@ -64,10 +67,32 @@ class OrderOnRoad(BaseModel):
     lon: float | None
 
 
+class DisputedOrder(BaseModel):
+    id: int
+    version: int
+    state: str
+    planned_start: datetime
+    planned_end: datetime
+    plate: str | None
+    driver_name: str | None
+    dispute_reason: str
+    odometer_start_km: float | None
+    odometer_end_km: float | None
+    tolls_cny: Decimal
+    parking_cny: Decimal
+    fuel_cny: Decimal
+    billed_km: Decimal | None
+    gnss_km: Decimal | None
+    fee_cny: Decimal | None
+    request_id: int
+    request_reason: str
+
+
 class QueueRead(BaseModel):
     requests: list[QueueRequest]
     rental_waiting: list[RentalWaiting]
     on_the_road: list[OrderOnRoad]
+    disputed: list[DisputedOrder]
 
 
 class CandidateCar(BaseModel):

@@ -18,13 +18,17 @@ ServiceMode = Literal["with_driver", "car_only"]
 class DispatchOrderCreate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"request_id": 42}, {"request_ids": [42, 57]}]},
+        json_schema_extra={"examples": [{"request_id": 42}, {"request_ids": [42, 57]},
+                                        {"request_id": 42, "additional": True}]},
     )
     request_id: int | None = Field(None, ge=1, le=2**31 - 1, description="One request")
     request_ids: list[int] | None = Field(
         None, min_length=1, max_length=6,
         description="Several requests sharing one car (公务拼车): a merge the dispatcher confirms",
     )
+    additional: bool = Field(
+        False, description="Another car for a request that already has one (a large group); "
+        "without it a request with a live order is refused (409 request_has_order)")
 
     @model_validator(mode="after")
     def _one_of(self) -> DispatchOrderCreate:

@@ -27,4 +27,4 @@ class VehicleDocumentIn(BaseModel):
         json_schema_extra={"examples": [{"number": "PICC-4201-2026-00123", "expires_on": "2027-11-30"}]},
     )
     number: str = Field("", max_length=60)
-    expires_on: date
+    expires_on: date = Field(ge=date(2000, 1, 1), le=date(2100, 12, 31))
