@@ -46,6 +46,14 @@ _MOVE = f"""WITH moved AS (
     ON CONFLICT DO NOTHING RETURNING device_id, ts, seq)
 SELECT device_id, (extract(epoch FROM ts) * 1000)::bigint AS ts_ms, seq FROM moved"""
 
+# The rules worker (`fleet rules`) looks at these cars again from the oldest device time
+# stored now: late data (盲区补报) makes it replay from there (supervision/runner.py).
+_RULES_DIRTY = f"""
+INSERT INTO rule_dirty (vehicle_id, from_ts)
+SELECT vehicle_id, {_EPOCH_MS.format("min(ts_ms)")} FROM positions_in GROUP BY vehicle_id
+ON CONFLICT (vehicle_id) DO UPDATE SET from_ts = least(rule_dirty.from_ts, EXCLUDED.from_ts),
+    marked_at = now()"""
+
 # A device that sends data is online, whatever its last will or a silence said before.
 _ONLINE_BY_DATA = """UPDATE devices SET status = 'online', status_reason = 'data', status_at = $2
     WHERE id = ANY($1::int[]) AND status <> 'online' RETURNING id, uid, vehicle_id"""
@@ -127,6 +135,7 @@ class TelemetryStore:
                 new_keys = {(r["device_id"], r["ts_ms"], r["seq"]) for r in await conn.fetch(_MOVE)}
                 inserted = [p for p in positions if (p.device_id, p.ts_ms, p.seq) in new_keys]
                 await conn.execute(_LATEST)
+                await conn.execute(_RULES_DIRTY)
                 now = datetime.now(UTC)
                 for row in await conn.fetch(_ONLINE_BY_DATA, sorted({p.device_id for p in positions}), now):
                     change = StatusChange(row["uid"], "online", int(now.timestamp() * 1000), "data")
