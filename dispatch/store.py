@@ -92,13 +92,23 @@ async def fetch_in_scope(
 
 
 # Waiting for a decision: pending approval, or an emergency being carried out while its
-# post-approval (事后补批) is open. Level 1 may be decided at the unit or above; a later level
-# only strictly above the unit; nobody decides two levels of one request.
-_AWAITING = """($4::int IS NULL OR (
+# post-approval (事后补批) is open; never the person's own request. Level 1 belongs to the
+# nearest organisation on the unit's path that has an active approver other than the
+# applicant (the unit itself when it has one; anyone on the path when nobody has); a later
+# level only strictly above the unit; nobody decides two levels of one request
+# (dispatch/approval_chain.py says the same in Python). $7: a platform admin, any level.
+_LEVEL_ONE_ORG = """(SELECT p.org_id FROM unnest(o.path) WITH ORDINALITY AS p(org_id, depth)
+        WHERE EXISTS (SELECT 1 FROM users ap WHERE ap.org_id = p.org_id AND ap.active
+                      AND 'approver' = ANY(ap.roles) AND ap.id <> r.applicant_id)
+        ORDER BY p.depth DESC LIMIT 1)"""
+_AWAITING = f"""($4::int IS NULL OR (
         (r.state = 'pending_approval' OR (r.trip_type = 'emergency'
             AND r.emergency_approved IS NULL AND r.emergency_deadline IS NOT NULL
             AND r.state IN ('dispatching', 'dispatched', 'in_progress', 'completed')))
-        AND $5::int = ANY(o.path) AND (r.approved_levels = 0 OR $5::int <> r.org_id)
+        AND r.applicant_id <> $4::int AND $5::int = ANY(o.path)
+        AND ($7::bool OR CASE WHEN r.approved_levels = 0
+                              THEN coalesce({_LEVEL_ONE_ORG} = $5::int, true)
+                              ELSE $5::int <> r.org_id END)
         AND NOT EXISTS (SELECT 1 FROM trip_request_events e WHERE e.request_id = r.id
             AND e.actor_id = $4::int AND e.event IN ('approve', 'reject'))))"""
 _DECIDED = """($6::int IS NULL OR EXISTS (SELECT 1 FROM trip_request_events e
@@ -108,20 +118,22 @@ _DECIDED = """($6::int IS NULL OR EXISTS (SELECT 1 FROM trip_request_events e
 async def list_in_scope(
     pool: asyncpg.Pool, scope_root_id: int, state: str | None, limit: int, offset: int, *,
     applicant_id: int | None = None, awaiting: tuple[int, int] | None = None,
-    decided_by: int | None = None,
+    awaiting_any_level: bool = False, decided_by: int | None = None,
 ) -> tuple[list[asyncpg.Record], int]:
     """The requests in the user's scope, optionally only: in a state, filed by `applicant_id`,
-    whose next level the approver `awaiting` = (user id, organisation id) may decide, or that
-    `decided_by` approved or rejected."""
+    whose next level the approver `awaiting` = (user id, organisation id) may decide (any
+    level with `awaiting_any_level`: a platform admin), or that `decided_by` approved or
+    rejected."""
     conditions = " AND ".join((
         "o.path @> ARRAY[$1::int]", "($2::text IS NULL OR r.state = $2)",
         "($3::int IS NULL OR r.applicant_id = $3)", _AWAITING, _DECIDED,
     ))
     awaiting_user, awaiting_org = awaiting or (None, None)
-    args = (scope_root_id, state, applicant_id, awaiting_user, awaiting_org, decided_by)
+    args = (scope_root_id, state, applicant_id, awaiting_user, awaiting_org, decided_by,
+            awaiting_any_level)
     order = "r.planned_start ASC, r.id" if awaiting else "r.planned_start DESC, r.id DESC"
     rows = await pool.fetch(
-        f"SELECT {_COLUMNS} {_FROM} WHERE {conditions} ORDER BY {order} LIMIT $7 OFFSET $8",
+        f"SELECT {_COLUMNS} {_FROM} WHERE {conditions} ORDER BY {order} LIMIT $8 OFFSET $9",
         *args, limit, offset,
     )
     total = await pool.fetchval(f"SELECT count(*) {_FROM} WHERE {conditions}", *args)
@@ -132,7 +144,8 @@ async def set_prechecks(
     conn: asyncpg.Connection, request_id: int, warnings: list[str], reasons: list[str]
 ) -> None:
     """What the submission's pre-checks found: warnings for the approver (车补), and why the
-    request has extra approval levels (cross_city, night, holiday)."""
+    request has the levels it has (cross_city, night, holiday; chain_capped: fewer, for want
+    of approvers)."""
     await conn.execute(
         "UPDATE trip_requests SET precheck_warnings = $2, approval_reasons = $3 WHERE id = $1",
         request_id, warnings, reasons,

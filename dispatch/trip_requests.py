@@ -5,7 +5,8 @@ dispatching → dispatched (已派车) → in progress (在途) → completed �
 
 An emergency request (应急) goes to dispatching at once, before anyone approves it; it then
 carries an approval deadline (24 h, R14) and is approved or rejected afterwards while the car
-is already on its way.
+is already on its way. Rejected while still dispatching with no car held yet, it is rejected
+like any request (no car goes out for it); once a car is held, the rejection is only recorded.
 """
 
 from __future__ import annotations
@@ -174,11 +175,15 @@ def _touches_night(start: datetime, end: datetime, policy: ApprovalPolicy) -> bo
     return False
 
 
-def apply(request: TripRequest, event: RequestEvent, at: datetime, note: str = "") -> TripRequest:
-    """The request after `event`; IllegalTransition if the event is not allowed now."""
+def apply(
+    request: TripRequest, event: RequestEvent, at: datetime, note: str = "", *, cars_held: bool = False,
+) -> TripRequest:
+    """The request after `event`; IllegalTransition if the event is not allowed now.
+    `cars_held`: whether an order of the request holds a car (assigned or beyond); it decides
+    what an emergency's post-approval rejection does while the request is still dispatching."""
     history = (*request.history, (event.value, at, note))
     if request.emergency:
-        handled = _apply_emergency(request, event, at, history)
+        handled = _apply_emergency(request, event, at, history, cars_held)
         if handled is not None:
             return handled
     if request.state == S.PENDING_APPROVAL and event == E.APPROVE:
@@ -189,7 +194,7 @@ def apply(request: TripRequest, event: RequestEvent, at: datetime, note: str = "
 
 
 def _apply_emergency(
-    request: TripRequest, event: RequestEvent, at: datetime, history: tuple
+    request: TripRequest, event: RequestEvent, at: datetime, history: tuple, cars_held: bool
 ) -> TripRequest | None:
     if request.state == S.SUBMITTED and event == E.CHECKED:
         # dispatched at once, approved afterwards (deadline 24 h: R14)
@@ -199,7 +204,10 @@ def _apply_emergency(
         if request.emergency_approved is not None:
             raise IllegalTransition(REQUEST_MACHINE.name, request.state, event, [])
         if event == E.REJECT:
-            return replace(request, emergency_approved=False, history=history)
+            # No car held yet: nothing goes out for a rejected trip. A car held or on its way:
+            # the rejection is recorded (R14 material), the trip goes on.
+            state = S.REJECTED if request.state == S.DISPATCHING and not cars_held else request.state
+            return replace(request, state=state, emergency_approved=False, history=history)
         approved = request.approved_levels + 1
         return replace(request, approved_levels=approved, history=history,
                        emergency_approved=True if approved >= request.approval_levels else None)

@@ -11,10 +11,12 @@ from typing import Any
 
 import asyncpg
 
-from dispatch import order_store, store
+from dispatch import notification_store, order_store, policy_store, store
+from dispatch.approval_chain import Chain
 from dispatch.calendar import is_working_day
 from dispatch.months import LOCAL, Month
-from dispatch.trip_requests import ApprovalPolicy, RequestEvent, apply, approval_levels
+from dispatch.prechecks import precheck
+from dispatch.trip_requests import RequestEvent, apply
 from fleet.month_generator import generate_month
 from fleet.month_seed import seed_month
 from fleet.scenario.model import Scenario
@@ -89,13 +91,21 @@ async def _request(
     conn: asyncpg.Connection, applicant: asyncpg.Record, body: dict[str, Any], now: datetime,
     approvers: list[asyncpg.Record],
 ) -> int:
-    """Files, submits and has it approved level by level (by the approvers given, in order)."""
+    """Files, submits it through the organisation's real pre-checks (its approval policy, 用车
+    制度, 车补, the levels capped to the approvers there are, as the API does) and has it
+    approved level by level (by the approvers given, in order)."""
     request_id = await store.insert(conn, applicant["id"], applicant["org_id"], body)
     row = await store.fetch_for_update(conn, request_id)
     request = store.to_domain(row)
-    levels, reasons = approval_levels(request, ApprovalPolicy(), is_working_day)
-    await conn.execute("UPDATE trip_requests SET approval_levels = $2, approval_reasons = $3 "
-                       "WHERE id = $1", request_id, levels, reasons)
+    policy = await policy_store.policy_for(conn, row["org_id"], request.trip_type)
+    result = precheck(request, row["car_level_wanted"], policy,
+                      await store.transport_subsidy(conn, applicant["id"]), is_working_day)
+    path = list(row["org_path"])
+    most = Chain.of(path, await store.approvers_on_path(conn, path), applicant["id"]).completable_levels()
+    levels = min(result.approval_levels, most)
+    reasons = [*result.approval_reasons, *(["chain_capped"] if levels < result.approval_levels else [])]
+    await conn.execute("UPDATE trip_requests SET approval_levels = $2 WHERE id = $1", request_id, levels)
+    await store.set_prechecks(conn, request_id, list(result.warnings), reasons)
     steps = [(RequestEvent.SUBMIT, applicant["id"]), (RequestEvent.CHECKED, applicant["id"])]
     steps += [(RequestEvent.APPROVE, approver["id"]) for approver in approvers[:levels]]
     for event, actor in steps:
@@ -122,9 +132,11 @@ async def _assign_to_driver1(conn: asyncpg.Connection, request_id: int, dispatch
     await order_store.save_order(conn, order_id, 1, "created", "assigned", "assign", dispatcher_id, "",
                                  {"vehicle_id": car, "driver_id": driver, "assigned_at": now},
                                  {"vehicle_id": car, "driver_id": driver})
-    await conn.execute(
-        "INSERT INTO notifications (user_id, kind, data) VALUES ($1, 'order_assigned', $2)",
-        driver_user, {"order_id": order_id, "request_ids": [request_id]})
+    # the same data as the API's assignment writes (web/order_events.notify_after)
+    order = await order_store.fetch_order_unscoped(conn, order_id)
+    await notification_store.notify(conn, [driver_user], "order_assigned", {
+        "order_id": order_id, "request_ids": list(order["request_ids"] or []), "plate": order["plate"],
+        "driver_name": order["driver_name"], "planned_start": order["planned_start"].isoformat()})
     row = await store.fetch_for_update(conn, request_id)
     before = store.to_domain(row)
     await store.save(conn, before, apply(before, RequestEvent.ALL_ASSIGNED, now), row["version"],

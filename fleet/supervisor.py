@@ -76,7 +76,8 @@ def run_up(settings: Settings, *, with_simulator: bool = True) -> int:
         print(f"fleet up: console ready at {base}/console "
               f"({time.monotonic() - started_s:.1f} s after start)", flush=True)
         if settings.demo:
-            print("fleet up: demo accounts admin, dispatcher, inspector, driver1, requester; "
+            print("fleet up: demo accounts admin, dispatcher, inspector, requester, approver, "
+                  "leader, driver1, rental1; "
                   "password from FLEET_DEMO_PASSWORD (default fleet-demo)", flush=True)
         print("fleet up: press Ctrl-C to stop everything", flush=True)
         return _watch(children)

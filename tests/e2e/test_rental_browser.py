@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -21,6 +21,7 @@ import pytest
 from tests.e2e.browser import CHROMIUM, PHONE, launch, log_in, new_page, serve_web
 from tests.integration.test_trip_requests_api import body
 from tests.integration.web_app import login
+from tests.trip_dates import working_day_at
 
 pytestmark = [
     pytest.mark.browser,
@@ -28,7 +29,7 @@ pytestmark = [
 ]
 
 CST = timezone(timedelta(hours=8))
-START = datetime(2026, 12, 15, 9, 0, tzinfo=CST)  # a Tuesday
+START = working_day_at(9)  # the next working day
 
 
 @dataclass(frozen=True)

@@ -393,11 +393,14 @@ async def test_policy_refusal_subsidy_warning_and_the_requesters_word(fresh_site
             await other.get_by_test_id("order-dispute-reason").fill("里程与实际不符")
             await other.get_by_test_id("order-dispute-submit").click()
             await expect(other.get_by_test_id("order-state")).to_have_text("有异议")
-            await expect(other).to_contain_text("里程与实际不符")
+            await expect(other).to_contain_text("异议：里程与实际不符")
+            await expect(other.get_by_test_id("order-driver")).to_contain_text("驾驶员：")
             await page.screenshot(path=str(output_dir / "requests-orders-confirm-dispute.png"))
             await page.get_by_test_id("lang-toggle").click()
             await expect(order.get_by_test_id("order-state")).to_have_text("Rated")
             await expect(other.get_by_test_id("order-state")).to_have_text("Disputed")
+            await expect(other.get_by_test_id("order-driver")).to_contain_text("Driver: ")  # not "："
+            await expect(other).to_contain_text("Dispute: 里程与实际不符")
             await page.screenshot(path=str(output_dir / "requests-orders-en.png"))
             await page.context.close()
         finally:

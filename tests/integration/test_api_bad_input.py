@@ -9,6 +9,7 @@ import re
 import pytest
 
 from tests.integration.web_app import login, new_client
+from tests.trip_dates import working_day_at
 
 IDS = ("1", "0", "-1", "abc", "99999999999", "1e3", "%00")  # "1": a real row, bad body
 BAD_BODIES = (b"{}", b"[]", b'"x"', b"{bad json", b'{"event": null, "version": "x"}',
@@ -58,7 +59,8 @@ async def _some_rows(app) -> None:
         await login(requester, "requester")
         await login(dispatcher, "dispatcher")
         body = {"trip_type": "official", "reason": "调研", "passenger_count": 1,
-                "planned_start": "2026-12-24T09:00:00+08:00", "planned_end": "2026-12-24T12:00:00+08:00",
+                "planned_start": working_day_at(9).isoformat(),
+                "planned_end": working_day_at(12).isoformat(),
                 "origin": {"name": "A", "lat": 30.59, "lon": 114.30, "city_code": "420100"},
                 "destinations": [{"name": "B", "lat": 30.55, "lon": 114.33, "city_code": "420100"}]}
         created = (await requester.post("/api/v1/trip-requests", json=body)).json()

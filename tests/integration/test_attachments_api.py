@@ -12,15 +12,16 @@ import io
 import struct
 import zipfile
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from urllib.parse import quote
 
 from dispatch.attachments import MAX_SIZE_BYTES
 from fleet.users import upsert_user
 from tests.integration.web_app import PASSWORD, assert_error, login, new_client
+from tests.trip_dates import working_day_at
 
 CST = timezone(timedelta(hours=8))
-START = datetime(2026, 11, 24, 9, 0, tzinfo=CST)  # a Tuesday, a working day
+START = working_day_at(9)  # the next working day
 
 PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
        b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"

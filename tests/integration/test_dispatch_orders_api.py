@@ -4,13 +4,10 @@ assignment of the same car within 30 min is a 409 from PostgreSQL's exclusion co
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
-from tests.integration.test_trip_requests_api import body, event, users
+from tests.integration.test_trip_requests_api import START, body, event, users
 from tests.integration.web_app import assert_error, login, new_client
-
-CST = timezone(timedelta(hours=8))
-START = datetime(2026, 11, 24, 9, 0, tzinfo=CST)
 
 
 async def approved_request(app, client, start=START, hours=6) -> dict:

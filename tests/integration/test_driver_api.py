@@ -24,11 +24,12 @@ from fleet.users import upsert_user
 from telemetry.contract import decode_position
 from tests.integration.test_trip_requests_api import body, event, users
 from tests.integration.web_app import PASSWORD, assert_error, login, make_settings, new_client
+from tests.trip_dates import working_day_at
 from web.app import create_app
 
 CST = timezone(timedelta(hours=8))
-DAY = date(2026, 11, 24)  # a Tuesday
-START = datetime(2026, 11, 24, 9, 0, tzinfo=CST)
+START = working_day_at(9)  # the next working day
+DAY = START.date()
 
 
 async def approved(app, requester, start=START, hours=6, **extra) -> dict:
@@ -229,7 +230,7 @@ async def test_location_of_a_car_with_a_terminal_or_off_the_road_is_409(app, cli
                                  json=fix(ts=(datetime.now(CST) + timedelta(hours=1)).isoformat()))
         assert assert_error(ahead, 422)["code"] == "future_timestamp"
         assert_error(await phone.post("/api/v1/driver/location", json=fix(lat=91)), 422)
-        naive = await phone.post("/api/v1/driver/location", json=fix(ts="2026-11-24T09:00:00"))
+        naive = await phone.post("/api/v1/driver/location", json=fix(ts=START.replace(tzinfo=None).isoformat()))
         assert_error(naive, 422)
     assert await db.fetchval("SELECT count(*) FROM devices WHERE kind = 'phone'") == 0
 

@@ -5,14 +5,15 @@ organisation's data; another company's operator sees nothing of it."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 from fleet.users import upsert_user
 from tests.integration.test_trip_requests_api import body, event, notifications
 from tests.integration.web_app import PASSWORD, assert_error, login, new_client
+from tests.trip_dates import working_day_at
 
 CST = timezone(timedelta(hours=8))
-START = datetime(2026, 12, 15, 9, 0, tzinfo=CST)  # a Tuesday, a working day
+START = working_day_at(9)  # the next working day
 
 
 async def approved(app, requester, **extra) -> dict:

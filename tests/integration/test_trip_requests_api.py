@@ -4,13 +4,14 @@ user of another city can neither read nor change the request (a hidden cross-org
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from fleet.users import upsert_user
 from tests.integration.web_app import PASSWORD, assert_error, login, new_client
+from tests.trip_dates import working_day_at
 
 CST = timezone(timedelta(hours=8))
-START = datetime(2026, 11, 24, 9, 0, tzinfo=CST)  # a Tuesday, a working day
+START = working_day_at(9)  # the next working day, 09:00 in Wuhan
 
 
 def body(dest_city="420100", start=START, hours=6, **extra) -> dict:
@@ -95,7 +96,8 @@ async def test_cross_city_request_needs_two_levels_then_is_approved(app, client,
         assert assert_error(twice, 409)["code"] == "already_approved_by_you"
         [pending] = await notifications(db, "leader", "approval_pending")
         assert (pending["request_id"], pending["level"], pending["approval_levels"]) == (r["id"], 2, 2)
-        assert pending["reason"] == "赴基层调研" and pending["planned_start"].startswith("2026-11-24T01:00")
+        assert pending["reason"] == "赴基层调研" and pending["planned_start"].startswith(
+            START.astimezone(UTC).isoformat()[:16])
         second = await event(leader, r["id"], "approve", first.json()["version"], "同意")
         assert second.json()["state"] == "approved"
         assert r["id"] not in await awaiting(leader)
@@ -113,29 +115,35 @@ async def test_cross_city_request_needs_two_levels_then_is_approved(app, client,
     assert approved["request_id"] == r["id"]
 
 
-async def test_a_second_level_needs_someone_above_the_unit(app, client, db):
+async def test_level_one_is_the_units_and_a_second_level_needs_someone_above(app, client, db):
     ids = await users(db)
     await upsert_user(db, username="approver2", display_name="另一审批人", org_code=ids["unit"],
                       roles=["approver"], password=PASSWORD)
     await login(client, "requester")
     r = await submitted(client, dest_city="420700")
-    async with new_client(app) as leader, new_client(app) as colleague:
+    async with new_client(app) as leader, new_client(app) as colleague, new_client(app) as approver:
         await login(leader, "leader")
         await login(colleague, "approver2")
-        first = (await event(leader, r["id"], "approve", r["version"])).json()  # level 1 from above
+        await login(approver, "approver")
+        # the unit has its own approvers: level 1 is theirs, not the city leader's
+        assert r["id"] not in await awaiting(leader)
+        above = assert_error(await event(leader, r["id"], "approve", r["version"]), 403)
+        assert above["code"] == "not_your_level" and "requesting unit" in above["message"]
+        assert_error(await event(leader, r["id"], "reject", r["version"], "不同意"), 403)
+        first = (await event(colleague, r["id"], "approve", r["version"])).json()
         assert first["approved_levels"] == 1
-        assert r["id"] not in await awaiting(colleague)
-        refused = assert_error(await event(colleague, r["id"], "approve", first["version"]), 403)
+        assert r["id"] not in await awaiting(approver)  # level 2 is not the unit's
+        refused = assert_error(await event(approver, r["id"], "approve", first["version"]), 403)
         assert refused["code"] == "not_your_level" and "above the requesting unit" in refused["message"]
         assert refused["details"] == {"level": 2, "approval_levels": 2}
-        assert_error(await event(colleague, r["id"], "reject", first["version"], "不同意"), 403)
-        self_again = assert_error(await event(leader, r["id"], "approve", first["version"]), 409)
+        self_again = assert_error(await event(colleague, r["id"], "approve", first["version"]), 409)
         assert self_again["code"] == "already_approved_by_you"
-    # Level 1 was asked of the unit's approvers; for level 2 nobody is left above the unit
-    # (the leader decided level 1), so nobody was asked.
+        assert r["id"] in await awaiting(leader)
+        second = (await event(leader, r["id"], "approve", first["version"])).json()
+        assert second["state"] == "approved"
     for username in ("approver", "approver2"):
         assert [n["level"] for n in await notifications(db, username, "approval_pending")] == [1]
-    assert await notifications(db, "leader", "approval_pending") == []
+    assert [n["level"] for n in await notifications(db, "leader", "approval_pending")] == [2]
 
 
 async def test_policies_by_depth_and_trip_type_decide_the_levels(app, client, db):
@@ -256,6 +264,27 @@ async def test_another_citys_user_cannot_see_or_touch_the_request(app, client, d
         assert (await outsider.get("/api/v1/trip-requests?decided_by_me=true")).json()["total"] == 0
     mine = (await client.get("/api/v1/trip-requests?state=pending_approval")).json()
     assert r["id"] in [item["id"] for item in mine["items"]]
+
+
+async def test_trip_times_are_bounded(client, db):
+    await users(db)
+    await login(client, "requester")
+    now = datetime.now(UTC)
+    for start, hours, words in (
+        (now - timedelta(hours=25), 2, "24 hours in the past"),
+        (now + timedelta(days=181), 2, "180 days ahead"),
+        (START, 31 * 24 + 1, "31 days"),
+    ):
+        refused = assert_error(await client.post("/api/v1/trip-requests",
+                                                 json=body(start=start, hours=hours)), 422)
+        assert words in refused["message"], refused
+        edited = await client.put(f"/api/v1/trip-requests/{(await filed(client))['id']}",
+                                  json={**body(start=start, hours=hours), "version": 1})
+        assert words in assert_error(edited, 422)["message"]
+    # an emergency filed while it is under way (the car went at once), a month-long posting
+    late = await filed(client, trip_type="emergency", start=now - timedelta(hours=23), hours=30)
+    assert late["state"] == "draft"
+    await filed(client, start=now + timedelta(days=179), hours=31 * 24)
 
 
 async def test_bad_bodies_are_422_never_500(client, db):

@@ -145,6 +145,32 @@ def test_emergency_is_dispatched_at_once_and_approved_afterwards():
     assert rejected.emergency_approved is False and emergency_overdue(rejected, AT + timedelta(hours=25))
 
 
+def test_an_emergency_rejected_before_a_car_is_held_is_rejected():
+    r = request(TripType.EMERGENCY)
+    r = apply(apply(r, RequestEvent.SUBMIT, AT), RequestEvent.CHECKED, AT)
+    rejected = apply(r, RequestEvent.REJECT, AT + timedelta(hours=1), "非紧急事项")
+    assert (rejected.state, rejected.emergency_approved) == (RequestState.REJECTED, False)
+    assert REQUEST_MACHINE.allowed(rejected.state) == ["close"]  # no dispatch any more
+    with pytest.raises(IllegalTransition):
+        apply(rejected, RequestEvent.ALL_ASSIGNED, AT)
+    # a car is held already (one of two orders assigned): the trip goes on, rejection recorded
+    held = apply(r, RequestEvent.REJECT, AT + timedelta(hours=1), "非紧急事项", cars_held=True)
+    assert (held.state, held.emergency_approved) == (RequestState.DISPATCHING, False)
+    # on its way or back: whatever the orders, only recorded
+    for state in (RequestState.DISPATCHED, RequestState.IN_PROGRESS, RequestState.COMPLETED):
+        later = apply(replace_state(r, state), RequestEvent.REJECT, AT)
+        assert (later.state, later.emergency_approved) == (state, False)
+    # an ordinary request is rejected while pending only, cars or not
+    with pytest.raises(IllegalTransition):
+        apply(request(state=RequestState.DISPATCHING), RequestEvent.REJECT, AT)
+
+
+def replace_state(r: TripRequest, state: RequestState) -> TripRequest:
+    from dataclasses import replace
+
+    return replace(r, state=state)
+
+
 @pytest.mark.parametrize(("state", "event"), list(itertools.product(RequestState, RequestEvent)))
 def test_every_request_pair_is_legal_or_refused(state, event):
     r = request(state=state, approval_levels=1)

@@ -2,7 +2,9 @@
 
 Scope: a user sees and acts on the requests of the units in their scope subtree only; any
 other id is a 404 (whether it exists is not revealed). Who may send which event is decided
-here by role; whether the event is legal in the request's state, by the pure state machine.
+here by role and ownership (only the applicant, or an org admin / admin, submits, withdraws or
+edits a request; nobody decides their own); whether the event is legal in the request's state,
+by the pure state machine.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Annotated
 import asyncpg
 from fastapi import APIRouter, Path, Query
 
-from dispatch import store
+from dispatch import order_release_store, store
 from dispatch.transitions import IllegalTransition
 from dispatch.trip_requests import REQUEST_MACHINE, RequestEvent, RequestState, TripRequest, apply
 from web import trip_request_flow as flow
@@ -35,7 +37,13 @@ router = APIRouter(prefix="/api/v1/trip-requests", tags=["trip requests"])
 RequestId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Trip request id")]
 
 FILERS = frozenset({"requester", "org_admin", "admin"})
-# Who may send an event (the applicant may always submit and withdraw their own request).
+# Besides the applicant, who may submit, withdraw or edit a request (of their scope).
+OWNER_STANDINS = frozenset({"org_admin", "admin"})
+OWNER_EVENTS = frozenset({RequestEvent.SUBMIT, RequestEvent.WITHDRAW})
+DECISIONS = frozenset({RequestEvent.APPROVE, RequestEvent.REJECT})
+WITHDRAWN_NOTE = "申请已撤回 request withdrawn"
+REJECTED_NOTE = "应急申请被驳回 emergency rejected"
+# Who may send an event (submit and withdraw: also only the applicant or a stand-in).
 EVENT_ROLES: dict[RequestEvent, frozenset[str]] = {
     RequestEvent.SUBMIT: FILERS,
     RequestEvent.WITHDRAW: FILERS,
@@ -100,8 +108,7 @@ async def update_draft(
         row = await store.fetch_in_scope(conn, request_id, user.scope_root_id, lock=True)
         if row is None:
             raise _not_found(request_id)
-        if row["applicant_id"] != user.id:
-            raise ApiError(403, "Only the applicant changes a draft.", code="forbidden")
+        _check_owner(user, row)
         await _known_cities(conn, body)
         if row["state"] != RequestState.DRAFT.value:
             raise ApiError(409, "Only a draft can be changed.", code="not_a_draft",
@@ -134,6 +141,7 @@ async def list_requests(
         pool, user.scope_root_id, None if state is None else state.value, limit, offset,
         applicant_id=user.id if mine else None,
         awaiting=(user.id, user.org.id) if awaiting_me else None,
+        awaiting_any_level="admin" in user.roles,
         decided_by=user.id if decided_by_me else None,
     )
     return {"items": [_read(r) for r in rows], "total": total}
@@ -162,15 +170,23 @@ async def send_event(
 ) -> dict:
     """Move the request on: submit, approve, reject (with the reason in `note`), withdraw, …
 
+    Only the applicant (or an org admin / admin) submits or withdraws (403 not_your_request).
     submit runs the pre-checks (409 car_level_not_allowed: the request stays a draft), fixes
-    the approval levels and tells the first approvers. approve / reject decide the next level:
-    level 1 by an approver of the unit or above, later levels only from above the unit
-    (403 not_your_level), one level per person (409 already_approved_by_you). Also 409 when the
-    event is not allowed in the request's state, or when `version` is not the current one."""
+    the approval levels (capped to what distinct approvers can decide: chain_capped) and tells
+    the first approvers. approve / reject decide the next level: never your own request
+    (403 own_request); level 1 by an approver of the unit (of the nearest organisation above
+    with approvers when it has none), later levels only from above the unit (403
+    not_your_level), one level per person (409 already_approved_by_you). withdraw before any
+    car left cancels the request's orders (a carpooled order keeps going without it); an
+    emergency rejected before a car was held is rejected and its orders cancelled. Also 409
+    when the event is not allowed in the request's state, or when `version` is not the
+    current one."""
     note = body.note.strip()
     if body.event == RequestEvent.REJECT and not note:
         raise ApiError(422, "A rejection needs its reason in `note`.", code="reason_required")
     async with pool.acquire() as conn, conn.transaction():
+        if body.event in (RequestEvent.WITHDRAW, RequestEvent.REJECT):
+            await order_release_store.lock_orders_of_request(conn, request_id)  # orders first
         row = await store.fetch_in_scope(conn, request_id, user.scope_root_id, lock=True)
         if row is None:
             raise _not_found(request_id)
@@ -179,17 +195,22 @@ async def send_event(
             raise ApiError(409, "The request changed since you read it; reload it.",
                            code="stale_version", details={"version": row["version"]})
         before = store.to_domain(row)
+        held = body.event == RequestEvent.REJECT and await order_release_store.cars_held(conn, request_id)
         try:
-            after = apply(before, body.event, datetime.now(UTC), note)
+            after = apply(before, body.event, datetime.now(UTC), note, cars_held=held)
         except IllegalTransition as exc:
             raise ApiError(409, str(exc), code="illegal_transition",
                            details={"state": before.state.value, "allowed": exc.allowed}) from None
-        if body.event in (RequestEvent.APPROVE, RequestEvent.REJECT):
+        if body.event in DECISIONS:
             await flow.check_decider(conn, user, row)
         if body.event == RequestEvent.SUBMIT:
             after = await _submit(conn, row, before, after, user, note)
         else:
             await store.save(conn, before, after, row["version"], body.event.value, user.id, note)
+        if after.state == RequestState.WITHDRAWN:
+            await flow.release_orders(conn, request_id, user.id, WITHDRAWN_NOTE)
+        elif after.state == RequestState.REJECTED and before.state == RequestState.DISPATCHING:
+            await flow.release_orders(conn, request_id, user.id, REJECTED_NOTE)
         await flow.notify_after(conn, body.event, row, after, note)
         fresh = await store.fetch_in_scope(conn, request_id, user.scope_root_id)
     return _read(fresh)
@@ -201,7 +222,7 @@ async def _submit(
 ) -> TripRequest:
     """Pre-checks, the levels they fix (and why: cross-city, night, holiday), then into the
     approval chain — or, for an emergency, straight to dispatching."""
-    result = await flow.run_prechecks(conn, row, before)
+    result = await flow.capped(conn, row, await flow.run_prechecks(conn, row, before))
     submitted = flow.with_levels(submitted, result)
     if result.approval_reasons and not note:
         note = "extra approval: " + ", ".join(result.approval_reasons)
@@ -213,12 +234,22 @@ async def _submit(
     return checked
 
 
+def _check_owner(user: Principal, row: asyncpg.Record) -> None:
+    """Only the applicant, or an org admin / admin of the scope, acts for the request."""
+    if row["applicant_id"] != user.id and not user.has_any_role(OWNER_STANDINS):
+        raise ApiError(403, "Only the applicant (or an organisation admin) may submit, withdraw "
+                       "or change this request.", code="not_your_request")
+
+
 def _authorise(user: Principal, event: RequestEvent, row: asyncpg.Record) -> None:
     roles = EVENT_ROLES.get(event)
     if roles is None:
         raise ApiError(422, f"'{event.value}' is done by the system, not sent.", code="not_an_action")
-    if event in (RequestEvent.SUBMIT, RequestEvent.WITHDRAW) and row["applicant_id"] == user.id:
+    if event in OWNER_EVENTS:
+        _check_owner(user, row)
         return
     if not user.has_any_role(roles):
         wanted = ", ".join(sorted(roles))
         raise ApiError(403, f"'{event.value}' requires one of the roles: {wanted}.", code="forbidden")
+    if event in DECISIONS and row["applicant_id"] == user.id:
+        raise ApiError(403, "You may not approve or reject your own request.", code="own_request")

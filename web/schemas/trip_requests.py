@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -10,6 +10,25 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 from dispatch.trip_requests import RequestEvent, RequestState, TripType
 
 CarLevel = Literal["sedan", "business", "minibus", "bus"]
+
+# When a trip may be planned: an emergency is filed up to a day after it started (the car
+# went at once); nothing further ahead than half a year; no trip longer than a month.
+EARLIEST_START_BEFORE_NOW = timedelta(hours=24)
+LATEST_START_AHEAD = timedelta(days=180)
+LONGEST_TRIP = timedelta(days=31)
+
+
+def check_trip_window(start: datetime, end: datetime, now: datetime) -> None:
+    """ValueError (→ 422) naming the bound when the planned times are out of reason."""
+    if end <= start:
+        raise ValueError("planned_end must be after planned_start")
+    if start < now - EARLIEST_START_BEFORE_NOW:
+        raise ValueError("planned_start may be at most 24 hours in the past (an emergency filed "
+                         "after it started)")
+    if start > now + LATEST_START_AHEAD:
+        raise ValueError("planned_start may be at most 180 days ahead")
+    if end - start > LONGEST_TRIP:
+        raise ValueError("a trip may last at most 31 days (planned_end - planned_start)")
 
 
 class PlaceIn(BaseModel):
@@ -50,8 +69,7 @@ class TripRequestCreate(BaseModel):
 
     @model_validator(mode="after")
     def _times(self) -> TripRequestCreate:
-        if self.planned_end <= self.planned_start:
-            raise ValueError("planned_end must be after planned_start")
+        check_trip_window(self.planned_start, self.planned_end, datetime.now(UTC))
         if self.passengers and len(self.passengers) > self.passenger_count:
             raise ValueError("more passenger names than passenger_count")
         return self
@@ -91,7 +109,9 @@ class TripRequestRead(BaseModel):
     emergency_deadline: datetime | None
     emergency_approved: bool | None
     precheck_warnings: list[str] = Field(description="for the approver, e.g. transport_subsidy (车补)")
-    approval_reasons: list[str] = Field(description="why extra levels: cross_city, night, holiday")
+    approval_reasons: list[str] = Field(
+        description="why extra levels: cross_city, night, holiday; chain_capped: fewer levels "
+                    "than the policy asks, for want of distinct approvers")
     version: int
     applicant_id: int
     applicant_name: str

@@ -19,6 +19,7 @@ import {
   emergencyText,
   eventNote,
   levelsText,
+  listText,
   orderStateBadge,
   routeText,
   stateBadge,
@@ -166,7 +167,7 @@ export class MyRequests {
     }
     const facts = el("dl", { class: "facts" });
     const fact = (key, value) => facts.append(el("dt", { text: t(key) }), el("dd", { text: value }));
-    fact("wf.passenger_names", [r.passengers.join("、"), t("wf.passengers", { n: r.passenger_count })].filter(Boolean).join(" · "));
+    fact("wf.passenger_names", [listText(r.passengers), t("wf.passengers", { n: r.passenger_count })].filter(Boolean).join(" · "));
     fact("wf.car_level", r.car_level_wanted ? t(`level.${r.car_level_wanted}`) : t("wf.any_level"));
     const flags = [r.round_trip ? t("wf.round_trip") : t("wf.one_way")];
     if (r.round_trip && r.driver_waits) flags.push(t("wf.driver_waits"));
@@ -265,9 +266,9 @@ export class MyRequests {
         el("span", { class: "plate", "data-testid": "order-plate", text: car }),
         orderStateBadge(order.state),
       ),
-      el("div", { class: "muted", "data-testid": "order-driver", text: `${t("rq.driver")}：${driver}` }),
+      el("div", { class: "muted", "data-testid": "order-driver", text: t("wf.labelled", { label: t("rq.driver"), value: driver }) }),
     );
-    if (order.dispute_reason) box.append(el("div", { class: "warn-line", text: `${t("rq.dispute")}：${order.dispute_reason}` }));
+    if (order.dispute_reason) box.append(el("div", { class: "warn-line", text: t("wf.labelled", { label: t("rq.dispute"), value: order.dispute_reason }) }));
     if (order.rating) {
       box.append(el("div", { class: "stars-read", "data-testid": "order-rating", "data-rating": String(order.rating), text: "★".repeat(order.rating) + "☆".repeat(5 - order.rating) }));
       if (order.feedback) box.append(el("div", { class: "muted", text: order.feedback }));
@@ -376,7 +377,7 @@ export class MyRequests {
       if (err.code === "stale_version") text = () => t("wf.stale");
       if (err.code === "car_level_not_allowed") {
         text = () => t("rq.refused_car_level", {
-          allowed: (err.details?.allowed_car_levels ?? []).map((l) => t(`level.${l}`)).join("、"),
+          allowed: listText((err.details?.allowed_car_levels ?? []).map((l) => t(`level.${l}`))),
         });
       }
       this.messages.set(r.id, ["error", text]);

@@ -57,15 +57,30 @@ export function orderStateBadge(state) {
   });
 }
 
-export function reasonsText(reasons) {
-  return reasons.map((r) => t(`areason.${r}`)).join("、");
+/** A list in the reader's language: "夜间、节假日" / "night, holiday". */
+export function listText(items) {
+  return items.join(t("wf.list_sep"));
 }
 
-/** "审批 1/2 级" and, when there are extra levels, why. */
+export function reasonsText(reasons) {
+  return listText(reasons.map((r) => t(`areason.${r}`)));
+}
+
+const CHAIN_CAPPED = "chain_capped";
+
+/** Why the request has the levels it has: the extra ones, and a cap for want of approvers. */
+export function reasonsLine(reasons) {
+  const extra = reasons.filter((r) => r !== CHAIN_CAPPED);
+  const parts = extra.length ? [t("wf.extra_levels", { reasons: reasonsText(extra) })] : [];
+  if (reasons.includes(CHAIN_CAPPED)) parts.push(t(`areason.${CHAIN_CAPPED}`));
+  return parts.join(" · ");
+}
+
+/** "审批 1/2 级" and, when there are extra (or capped) levels, why. */
 export function levelsText(request) {
   const text = t("wf.levels", { done: request.approved_levels, total: request.approval_levels });
   if (!request.approval_reasons?.length) return text;
-  return `${text} · ${t("wf.extra_levels", { reasons: reasonsText(request.approval_reasons) })}`;
+  return `${text} · ${reasonsLine(request.approval_reasons)}`;
 }
 
 /** The emergency post-approval line, or null for an ordinary request. */
@@ -90,9 +105,9 @@ const EXTRA_APPROVAL = "extra approval: ";
 export function eventNote(e) {
   let note = e.note ?? "";
   if (e.event === "submit" && note.startsWith(EXTRA_APPROVAL)) {
-    note = t("wf.extra_levels", { reasons: reasonsText(note.slice(EXTRA_APPROVAL.length).split(", ")) });
+    note = reasonsLine(note.slice(EXTRA_APPROVAL.length).split(", "));
   } else if (e.event === "checked" && note) {
-    note = note.split(", ").map((w) => t(`warning.${w}_short`)).join("、");
+    note = listText(note.split(", ").map((w) => t(`warning.${w}_short`)));
   }
   return [e.actor, note].filter(Boolean).join(" · ");
 }
