@@ -11,6 +11,7 @@ import {
   cityName,
   emergencyText,
   eventNote,
+  reasonsLine,
   reasonsText,
   stateBadge,
   timeRange,
@@ -127,7 +128,7 @@ export class ApprovalDetail {
 
   levelsLine(r) {
     const parts = [t("wf.levels", { done: r.approved_levels, total: r.approval_levels })];
-    if (r.approval_reasons.length) parts.push(t("wf.extra_levels", { reasons: reasonsText(r.approval_reasons) }));
+    if (r.approval_reasons.length) parts.push(reasonsLine(r.approval_reasons));
     return parts.join(" · ");
   }
 
@@ -140,13 +141,18 @@ export class ApprovalDetail {
     for (const warning of r.precheck_warnings) {
       box.append(el("div", { class: "warn-line", "data-testid": "approval-warning", "data-warning": warning, text: t(`warning.${warning}`) }));
     }
-    if (r.approval_reasons.length && this.canDecide) {
+    const extra = r.approval_reasons.filter((x) => x !== "chain_capped");
+    if (extra.length && this.canDecide) {
       box.append(el("div", {
         class: "warn-line",
         "data-testid": "approval-warning",
         "data-warning": "extra_levels",
-        text: t("ap.extra_levels_note", { reasons: reasonsText(r.approval_reasons), total: r.approval_levels }),
+        text: t("ap.extra_levels_note", { reasons: reasonsText(extra), total: r.approval_levels }),
       }));
+    }
+    if (r.approval_reasons.includes("chain_capped") && this.canDecide) {
+      box.append(el("div", { class: "warn-line", "data-testid": "approval-warning",
+        "data-warning": "chain_capped", text: t("areason.chain_capped") }));
     }
     return box;
   }

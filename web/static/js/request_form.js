@@ -11,7 +11,7 @@ import { localDayStartMs, toLocalInput } from "./format.js";
 import { localName, t } from "./i18n.js";
 import { NamedPlaces } from "./named_places.js";
 import { PlacePicker } from "./place_picker.js";
-import { cities, emergencyText, reasonsText } from "./trip_format.js";
+import { cities, emergencyText, reasonsLine } from "./trip_format.js";
 
 const $ = (root, testid) => root.querySelector(`[data-testid="${testid}"]`);
 const HOUR_MS = 3600 * 1000;
@@ -389,7 +389,7 @@ export class RequestForm {
     if (request.state === "pending_approval") {
       lines.push(t("rq.submitted", { id: request.id, levels: request.approval_levels }));
       if (request.approval_reasons.length) {
-        lines.push(t("wf.extra_levels", { reasons: reasonsText(request.approval_reasons) }));
+        lines.push(reasonsLine(request.approval_reasons));
       }
     } else {
       lines.push(t("rq.submitted_emergency", { id: request.id }));
