@@ -95,6 +95,7 @@ registerMessages({
     "notif.order_changed": "已派车：{plate}，驾驶员 {driver}",
     "notif.carpool_merged": "您的申请已与其他申请合并乘车",
     "notif.reminder": "提醒：{text}",
+    "notif.dispute_resolved": "您的异议已处理：{text}",
     "notif.other": "通知：{kind}",
   },
   en: {
@@ -189,6 +190,7 @@ registerMessages({
     "notif.order_changed": "Car assigned: {plate}, driver {driver}",
     "notif.carpool_merged": "Your request now shares a car with another",
     "notif.reminder": "Reminder: {text}",
+    "notif.dispute_resolved": "Your dispute was resolved: {text}",
     "notif.other": "Notice: {kind}",
   },
 });
