@@ -160,6 +160,8 @@ export function orderCard(order, onAnswer) {
     { class: "rt-facts" },
     fact("rt.when", timeRange(order.planned_start, order.planned_end), "order-when"),
     ...order.requests.flatMap((r) => requestFacts(r, several)),
+    // a carpooled order: what follows is the whole order's, not the last request's
+    several ? el("div", { class: "rt-sub", text: t("rt.whole_order") }) : null,
     fact("rt.passengers", t("rt.passengers_n", { n: order.passenger_count }), "order-passengers"),
     fact(
       "rt.level_wanted",
