@@ -16,6 +16,7 @@ import { Playback } from "./playback.js";
 import { STATUSES } from "./status.js";
 import { VehicleStore } from "./store.js";
 import { cities, loadCities } from "./trip_format.js";
+import { ZonesPanel } from "./zones_panel.js";
 
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
 const SOURCES = ["platform", "entrusted", "unit_retained", "leased"];
@@ -35,6 +36,8 @@ let assign = null;
 let dispatchLayer = null;
 let mode = "vehicles";
 const DISPATCH_ROLES = ["dispatcher", "admin"];
+const ZONE_ROLES = ["admin", "org_admin", "dispatcher", "inspector"]; // 围栏: admins edit
+let zonesPanel = null;
 
 function normalisePlate(text) {
   return text.replace(/[·\s]/g, "").toUpperCase();
@@ -240,8 +243,24 @@ function setMode(next) {
   }
   $("vehicles-pane").classList.toggle("hidden", mode !== "vehicles");
   $("dispatch-pane").classList.toggle("hidden", mode !== "dispatch");
-  if (mode === "vehicles") closeAssign();
+  $("zones-pane").classList.toggle("hidden", mode !== "zones");
+  zonesPanel?.setActive(mode === "zones");
+  if (mode !== "dispatch") closeAssign();
   else dispatchPanel.refresh();
+}
+
+function startModes() {
+  const dispatching = me.roles.some((role) => DISPATCH_ROLES.includes(role));
+  const zoning = me.roles.some((role) => ZONE_ROLES.includes(role));
+  if (!dispatching && !zoning) return;
+  $("mode-tabs").classList.remove("hidden");
+  $("mode-dispatch").classList.toggle("hidden", !dispatching);
+  $("mode-zones").classList.toggle("hidden", !zoning);
+  for (const tab of document.querySelectorAll(".mode-tab")) {
+    tab.addEventListener("click", () => setMode(tab.dataset.mode));
+  }
+  if (zoning) zonesPanel = new ZonesPanel($("zones-pane"), fleetMap, me, { onOpen: closeDetails });
+  if (dispatching) startDispatch();
 }
 
 function selectRequest(request) {
@@ -294,12 +313,8 @@ function onQueue(queue) {
 }
 
 function startDispatch() {
-  $("mode-tabs").classList.remove("hidden");
   $("notif-root").classList.remove("hidden");
   new NotificationBell($("notif-root")); // rental refusals and timeouts, disputes, reassignments
-  for (const tab of document.querySelectorAll(".mode-tab")) {
-    tab.addEventListener("click", () => setMode(tab.dataset.mode));
-  }
   dispatchLayer = new DispatchLayer(fleetMap);
   assign = new AssignPanel($("assign-panel"), {
     onClose: closeAssign,
@@ -336,6 +351,7 @@ onLangChange(() => {
     assign.relabel();
     dispatchLayer.showRoad(dispatchPanel.queue.on_the_road);
   }
+  zonesPanel?.relabel();
   onConnectionState(connection.state);
 });
 
@@ -368,7 +384,7 @@ async function boot() {
   connection = new LiveConnection({ onMessage: onLiveMessage, onState: onConnectionState });
   connection.connect();
   api("/api/v1/map/layers").then((layers) => fleetMap.setGeofences(layers)).catch(() => null);
-  if (me.roles.some((role) => DISPATCH_ROLES.includes(role))) startDispatch();
+  startModes();
   tick();
   setInterval(tick, 1000);
 }
@@ -395,6 +411,7 @@ window.__console = {
   queueCount: () => dispatchPanel?.count() ?? 0,
   routePoints: () => dispatchLayer?.routeCount ?? 0,
   refreshQueue: () => dispatchPanel?.refresh(),
+  zones: () => zonesPanel?.snapshot() ?? null,
 };
 
 boot();
