@@ -23,7 +23,10 @@ COMMANDS = {
     "or FLEET_NEW_USER_PASSWORD)",
     "simulate": "drive the scenario's vehicles as GPS terminals over MQTT",
     "ingest": "the ingest worker: MQTT -> PostgreSQL + Redis",
+    "rules": "the rules worker: positions and orders -> episodes, violations, evidence, reminders",
     "web": "the web app: REST API, live websocket, console",
+    "audit": "the audit trail: `fleet audit verify` recomputes its hash chain (exit 1 on any "
+    "changed or removed record)",
     "generate-month": "generate a month of trip requests, dispatch orders and GNSS trips (figures, "
     "statements and bench material); refuses a month already generated unless --replace",
 }
@@ -58,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
             )
             sub.add_argument("--name", help="display name (default: the username)")
             sub.add_argument("--cleared", action="store_true", help="may see 机要 vehicles")
+        if name == "audit":
+            sub.add_argument("action", choices=["verify"], help="verify: recompute the hash chain")
         if name == "generate-month":
             sub.add_argument("--month", required=True, help="YYYY-MM (Asia/Shanghai), e.g. 2026-11")
             sub.add_argument("--requests", type=int, default=3000, help="trip requests (default 3000)")
@@ -106,8 +111,14 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_user(settings, args))
     if args.command == "generate-month":
         return asyncio.run(_generate_month(settings, args))
+    if args.command == "audit":
+        from fleet.audit_verify import run_verify
+
+        return asyncio.run(run_verify(settings))
     if args.command == "ingest":
         return _run_until_signal(lambda stop: _ingest(settings, stop))
+    if args.command == "rules":
+        return _run_until_signal(lambda stop: _rules(settings, stop))
     if args.command == "web":
         from web.server import run_web
 
@@ -199,6 +210,13 @@ async def _ingest(settings: Settings, stop: asyncio.Event) -> int:
     from telemetry.worker import run_ingest
 
     await run_ingest(settings, stop)
+    return 0
+
+
+async def _rules(settings: Settings, stop: asyncio.Event) -> int:
+    from supervision.runner import run_rules
+
+    await run_rules(settings, stop)
     return 0
 
 

@@ -30,18 +30,25 @@ from web.routes import (
     dispatch_console,
     dispatch_orders,
     driver,
+    geofences,
     health,
     live,
     map_config,
     notifications,
     pages,
     places,
+    public_reports,
     rental,
     reports,
+    rule_params,
+    seals,
     tiles,
     trip_requests,
     vehicle_documents,
+    vehicle_groups,
     vehicles,
+    violation_review,
+    violations,
 )
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -111,6 +118,13 @@ def create_app(settings: Settings) -> FastAPI:
         reports.router,
         vehicle_documents.router,
         notifications.router,
+        geofences.router,
+        vehicle_groups.router,
+        violations.router,
+        violation_review.router,
+        public_reports.router,
+        rule_params.router,
+        seals.router,
     ):
         app.include_router(router)
     app.mount("/static", RevalidatedStaticFiles(directory=STATIC_DIR), name="static")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from supervision import violation_store
 from web import rental_timeouts
 
 log = logging.getLogger(__name__)
@@ -76,4 +77,5 @@ def platform_jobs() -> list[Job]:
     """The jobs of the platform (the dispatch workflow adds its own here)."""
     return [
         Job("rental_timeouts", rental_timeouts.INTERVAL_S, rental_timeouts.return_expired),
+        Job("violation_overdue", 600, violation_store.mark_overdue),
     ]

@@ -25,6 +25,8 @@ PAGES: tuple[Page, ...] = (
     Page("/rental", "rental", "rental.html", frozenset({"rental_operator"})),
     Page("/reports", "reports", "reports.html",
          frozenset({"admin", "org_admin", "dispatcher", "inspector"})),
+    Page("/inspections", "inspections", "inspections.html", frozenset({"inspector", "admin"})),
+    Page("/explanations", "explanations", "explanations.html", frozenset({"org_admin"})),
     Page("/admin/dead-letters", "dead_letters", "admin_dead_letters.html", frozenset({"admin"})),
 )
 
