@@ -126,6 +126,24 @@ class Settings(BaseSettings):
     filter_max_reported_speed_kmh: float | None = Field(
         220, description="Filter: refuse a terminal speed above this; empty = off."
     )
+    rules_batch_size: int = Field(50, description="Rules: dirty vehicles claimed per round.")
+    rules_tick_s: float = Field(
+        60.0, description="Rules: the tick (R1 live, R4 check times, R7 silence, R14) every this often."
+    )
+    rules_poll_s: float = Field(1.0, description="Rules: pause when no vehicle is dirty.")
+    rules_settle_s: float = Field(
+        0.5, description="Rules: a mark this young waits (ingest writes its trips just after)."
+    )
+    rules_recent_h: float = Field(
+        36.0, description="Rules: the tick looks again at vehicles with a fix this recent."
+    )
+    rules_max_days_back: int = Field(7, description="Rules: late data re-evaluates at most this many days.")
+    rules_late_margin_s: int = Field(
+        300, description="Rules: positions received this long before the last pass count as unfolded."
+    )
+    rules_reminder_max_age_s: int = Field(
+        7200, description="Rules: no remote reminder for a WARN that ended longer ago than this."
+    )
     redis_prefix: str = Field(
         "fleet", description="Prefix of Redis keys: {prefix}:latest (hash), {prefix}:live (channel)."
     )

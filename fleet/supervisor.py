@@ -1,10 +1,10 @@
 """`fleet up`: the whole platform on one machine, from one command.
 
 Starts the embedded servers for whichever of FLEET_DATABASE_URL / FLEET_REDIS_URL /
-FLEET_MQTT_URL is unset, migrates, seeds, then runs `fleet ingest`, `fleet web` and
-`fleet simulate` as child processes with the resolved URLs in their environment.
+FLEET_MQTT_URL is unset, migrates, seeds, then runs `fleet ingest`, `fleet rules`, `fleet web`
+and `fleet simulate` as child processes with the resolved URLs in their environment.
 Ctrl-C (or SIGTERM) stops everything it started, in order: simulator, ingest (which drains
-what it holds), web, then the servers. Children also get SIGTERM if this process dies.
+what it holds), rules, web, then the servers. Children also get SIGTERM if this process dies.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def run_up(settings: Settings, *, with_simulator: bool = True) -> int:
                 print(f"fleet up: demo dispatch work: last month {work['requests']} requests, "
                       f"{work['open_requests']} open now", flush=True)
         env = _child_env(settings, urls)
-        names = ["ingest", "web"] + (["simulate"] if with_simulator else [])
+        names = ["ingest", "rules", "web"] + (["simulate"] if with_simulator else [])
         for name in names:
             children.append((name, _spawn(name, env)))
         _wait_for_web(settings, children)
@@ -143,7 +143,7 @@ def _watch(children: list[tuple[str, subprocess.Popen[bytes]]]) -> int:
 
 
 def _stop_children(children: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
-    order = {"simulate": 0, "ingest": 1, "web": 2}
+    order = {"simulate": 0, "ingest": 1, "rules": 2, "web": 3}
     for name, proc in sorted(children, key=lambda item: order.get(item[0], 9)):
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

@@ -5,11 +5,15 @@ Telemetry: one JSON object or an array of up to MAX_BATCH objects:
      "speed_kmh": 42.5, "heading_deg": 90, "acc": true, "fix": true, "odometer_km": 12345.6,
      "fuel_l": 31.2, "soc_pct": 80, "alarm": 0, "seq": 1234}
 Required: ts, lat, lon. Unknown fields are ignored. Status: the bare text online / offline.
+A command's acknowledgement on `{root}/devices/{uid}/cmd/ack`: {"id": str, "ok": bool,
+"detail"?: str} (a remote reminder shown and spoken, or not); a bad one is a dead letter like
+any other message.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
@@ -20,6 +24,19 @@ MAX_PAYLOAD_BYTES = 256 * 1024
 MAX_BATCH = 100
 MAX_FUTURE_MS = 24 * 3600 * 1000
 MIN_TS_MS = 946_684_800_000  # 2000-01-01: older is a device with no clock, not a position
+MAX_COMMAND_ID = 64
+MAX_ACK_DETAIL = 500
+
+
+@dataclass(frozen=True, slots=True)
+class CommandAck:
+    """A terminal's answer to a platform command (e.g. a remote reminder, 远程提醒)."""
+
+    device_uid: str
+    command_id: str
+    ok: bool
+    detail: str
+    received_ms: int
 
 
 class InvalidPosition(ValueError):
@@ -38,6 +55,40 @@ def parse_topic(topic: str, root: str) -> tuple[str, str] | None:
     if len(rest) != 2 or not rest[0] or rest[1] not in ("telemetry", "status"):
         return None
     return rest[0], rest[1]
+
+
+def parse_ack_topic(topic: str, root: str) -> str | None:
+    """The device uid of `{root}/devices/{uid}/cmd/ack`, else None."""
+    prefix = root.rstrip("/") + "/devices/"
+    if not topic.startswith(prefix) or not topic.endswith("/cmd/ack"):
+        return None
+    uid = topic[len(prefix):-len("/cmd/ack")]
+    return uid if uid and "/" not in uid else None
+
+
+def decode_ack(msg: RawMessage, uid: str) -> tuple[list[CommandAck], list[Rejection]]:
+    """A command acknowledgement, or the reason it cannot be used."""
+    if len(msg.payload) > MAX_PAYLOAD_BYTES:
+        return [], [_reject(msg, "too_large", f"{len(msg.payload)} bytes", uid)]
+    try:
+        body = orjson.loads(msg.payload)
+    except orjson.JSONDecodeError as exc:
+        return [], [_reject(msg, "bad_json", str(exc), uid)]
+    if not isinstance(body, dict):
+        return [], [_reject(msg, "not_object", f"an ack must be an object, got {type(body).__name__}", uid)]
+    for name in ("id", "ok"):
+        if body.get(name) is None:
+            return [], [_reject(msg, "missing_field", f"{name} is required in an ack", uid)]
+    command_id, ok, detail = body["id"], body["ok"], body.get("detail", "")
+    if not isinstance(command_id, str) or not 0 < len(command_id) <= MAX_COMMAND_ID:
+        return [], [_reject(msg, "bad_field", f"id must be a string of 1-{MAX_COMMAND_ID} characters", uid)]
+    if not isinstance(ok, bool):
+        return [], [_reject(msg, "bad_field", f"ok must be true/false, got {ok!r:.40}", uid)]
+    if detail is None:
+        detail = ""
+    if not isinstance(detail, str):
+        return [], [_reject(msg, "bad_field", "detail must be a string", uid)]
+    return [CommandAck(uid, command_id, ok, detail[:MAX_ACK_DETAIL], msg.received_ms)], []
 
 
 def decode_message(

@@ -5,6 +5,9 @@ arrival time and appends the message to a deque that the event loop empties, wok
 call_soon_threadsafe once per burst; the asyncio side never blocks on the socket and the paho
 thread never waits on asyncio.
 
+Besides telemetry and status the source subscribes to the terminals' command
+acknowledgements (`{root}/devices/+/cmd/ack`, see `with_command_acks`).
+
 Acknowledgement is manual: a QoS 1 message is acknowledged (PUBACK) only after the worker
 has it durably in PostgreSQL, so a crash before that makes the broker redeliver it to the
 persistent session; the unique key (device, ts, seq) makes the redelivery a no-op.
@@ -26,6 +29,19 @@ from telemetry.model import RawMessage
 log = logging.getLogger(__name__)
 
 
+def with_command_acks(topics: list[str]) -> list[str]:
+    """The telemetry subscriptions and, beside each `…/devices/+/telemetry`, the matching
+    `…/devices/+/cmd/ack`: terminals acknowledge the platform's commands (remote reminders)
+    there, and ingest records the answer (same shared group, if any)."""
+    out = list(topics)
+    for topic in topics:
+        if topic.endswith("/devices/+/telemetry"):
+            ack = topic[: -len("telemetry")] + "cmd/ack"
+            if ack not in out:
+                out.append(ack)
+    return out
+
+
 def new_client(client_id: str, *, clean_session: bool, manual_ack: bool = False) -> mqtt.Client:
     client = mqtt.Client(
         mqtt.CallbackAPIVersion.VERSION2,
@@ -43,7 +59,7 @@ class MqttSource:
 
     def __init__(self, url: str, client_id: str, topics: list[str]) -> None:
         self._address = parse_mqtt_url(url)
-        self._topics = topics
+        self._topics = with_command_acks(topics)
         self._client = new_client(client_id, clean_session=False, manual_ack=True)
         if self._address.username:
             self._client.username_pw_set(self._address.username, self._address.password)

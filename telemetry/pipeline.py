@@ -1,6 +1,6 @@
 """The ingest pipeline: one ordered list of small stages, each `async (Batch) -> None`.
 
-    decode → resolve → filter → order → persist → publish → detect
+    decode → resolve → filter → order → persist → acks → publish → detect
 
 - decode   (telemetry.contract)   bytes → positions / status changes / rejections
 - resolve  (telemetry.devices)    device uid → device and vehicle ids
@@ -9,6 +9,9 @@
 - persist  (telemetry.store)      one transaction: positions (COPY, idempotent key), latest
                                   state, dead letters, device status. PostgreSQL away: the
                                   raw messages go to the local spool (telemetry.spool)
+- acks     (telemetry.store)      terminals' command acknowledgements (cmd/ack) on their
+                                  reminders rows; one that cannot be written now is kept
+                                  and written with the next batch
 - publish  (telemetry.live)       Redis: latest state and the console's live channel
 - detect   (telemetry.motion_tracker) trips and stops, incrementally, with late-data replay
 
@@ -29,7 +32,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from telemetry.contract import decode_message
+from telemetry.contract import CommandAck, decode_ack, decode_message, parse_ack_topic
 from telemetry.devices import DeviceBinding, DeviceRegistry
 from telemetry.encode import position_rejection
 from telemetry.filters import FilterSettings, VehicleFilterState, check
@@ -51,12 +54,15 @@ class Batch:
     statuses: list[tuple[StatusChange, DeviceBinding]] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     inserted: list[Position] = field(default_factory=list)  # new rows (not duplicates)
+    acks: list[CommandAck] = field(default_factory=list)  # terminals' command acknowledgements
     durable: bool = False  # stored in PostgreSQL or in the spool: may be acknowledged
     spooled: bool = False
     from_spool: bool = False  # replayed from the spool: never spooled again
 
 
 Stage = Callable[[Batch], Awaitable[None]]
+AckRecorder = Callable[[list[CommandAck]], Awaitable[int]]
+MAX_PENDING_ACKS = 10_000
 
 
 class Pipeline:
@@ -71,6 +77,7 @@ class Pipeline:
         live: LivePublisher,
         metrics: IngestMetrics,
         stats: Counter[str],
+        record_acks: AckRecorder | None = None,
     ) -> None:
         self._root = topic_root
         self._registry = registry
@@ -81,6 +88,9 @@ class Pipeline:
         self._live = live
         self._metrics = metrics
         self.stats = stats
+        # the writer's store records acks unless told otherwise (the worker builds the writer)
+        self._record_acks = record_acks  # cmd/ack: the terminal's answer to a reminder
+        self._pending_acks: list[CommandAck] = []
         self._running = asyncio.Lock()  # live batches and spool drain never interleave
         # The order of processing, in one place. Stages before "persist" must succeed for the
         # batch to be stored (else it is spooled or retried whole); later ones may fail alone.
@@ -90,6 +100,7 @@ class Pipeline:
             ("filter", self.filter),
             ("order", self.order),
             ("persist", self.persist),
+            ("acks", self.acks),
             ("publish", self.publish),
             ("detect", self.detect),
         ]
@@ -122,6 +133,12 @@ class Pipeline:
 
     async def decode(self, batch: Batch) -> None:
         for msg in batch.messages:
+            ack_uid = parse_ack_topic(msg.topic, self._root)
+            if ack_uid is not None:
+                acks, rejected = decode_ack(msg, ack_uid)
+                batch.acks += acks
+                batch.rejections += rejected
+                continue
             got, status, rejected = decode_message(msg, self._root)
             batch.positions += got
             batch.changes += status
@@ -164,6 +181,22 @@ class Pipeline:
             self._metrics.rejected.labels(rejection.reason).inc()
         for change, _ in batch.statuses:
             self._metrics.status_changes.labels(change.status, change.reason).inc()
+
+    async def acks(self, batch: Batch) -> None:
+        """The terminals' answers to commands, on their reminders rows (after persist: the
+        batch is durable; an ack that cannot be written now waits for the next batch)."""
+        pending = self._pending_acks + batch.acks
+        if not pending or self._record_acks is None:
+            return
+        try:
+            recorded = await self._record_acks(pending)
+        except Exception:
+            self._pending_acks = pending[-MAX_PENDING_ACKS:]
+            raise
+        self._pending_acks = []
+        self.stats["acks.received"] += len(batch.acks)
+        self.stats["acks.recorded"] += recorded
+        self.stats["acks.unmatched"] += len(pending) - recorded
 
     async def detect(self, batch: Batch) -> None:
         if self._motion is None or not batch.inserted:

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 
 import asyncpg
 
+from telemetry.contract import CommandAck
 from telemetry.devices import DeviceBinding
 from telemetry.model import Position, Rejection, StatusChange
 
@@ -73,6 +74,15 @@ ON CONFLICT (vehicle_id) DO UPDATE SET device_id = EXCLUDED.device_id, ts = EXCL
     alarm = EXCLUDED.alarm
 WHERE cur.ts < EXCLUDED.ts
 """
+
+# A terminal's answer to a command (远程提醒): the first one counts, and only from the device
+# the command went to.
+_ACKS = """
+UPDATE reminders r SET acked_at = a.at, ack_ok = a.ok, ack_detail = a.detail
+FROM unnest($1::text[], $2::text[], $3::bool[], $4::text[], $5::timestamptz[])
+    AS a(command_id, uid, ok, detail, at)
+WHERE r.command_id = a.command_id AND (r.device_uid IS NULL OR r.device_uid = a.uid)
+  AND r.acked_at IS NULL"""
 
 _DAY_MS = 86_400_000
 _SHANGHAI_OFFSET_MS = 8 * 3_600_000  # Asia/Shanghai has no daylight saving time
@@ -161,3 +171,17 @@ class TelemetryStore:
         # only now: a rolled-back transaction took its new partitions with it
         self._days_ready |= days
         return inserted, online
+
+    async def record_acks(self, acks: list[CommandAck]) -> int:
+        """Records command acknowledgements on their reminders rows; how many matched one
+        (an unknown command id, another device's, or a repeat matches none)."""
+        first: dict[str, CommandAck] = {}
+        for ack in acks:
+            first.setdefault(ack.command_id, ack)
+        if not first:
+            return 0
+        rows = list(first.values())
+        status = await self._pool.execute(
+            _ACKS, [a.command_id for a in rows], [a.device_uid for a in rows],
+            [a.ok for a in rows], [a.detail for a in rows], [_dt(a.received_ms) for a in rows])
+        return int(status.split()[-1])

@@ -198,6 +198,7 @@ async def run_ingest(settings: Settings, stop: asyncio.Event | None = None) -> C
         live=live,
         metrics=metrics,
         stats=stats,
+        record_acks=store.record_acks,
     )
     source = MqttSource(
         mqtt_url,

@@ -5,19 +5,18 @@ Assigning itself is an order event (POST /api/v1/dispatch-orders/{id}/events).""
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from dispatch import notification_store, order_store, store
+from dispatch import order_store, store
 from dispatch.candidates import CarOnMap, FreeDriver, rank
 from dispatch.carpool import CarpoolRules, Place, RideRequest, pair_proposals
 from dispatch.sources import Car, Need
+from supervision import reminder_store
 from web.deps import CurrentUser, PoolDep, ResourcesDep
 from web.errors import ApiError
-from web.mqtt_publisher import TelemetryUnavailable
 from web.order_events import DISPATCHERS, level_for
 from web.principal import Principal
 from web.queries import dispatch_queue as q
@@ -206,26 +205,12 @@ async def remind_driver(
                            code="order_not_active")
         terminal = await conn.fetchval(
             "SELECT uid FROM devices WHERE vehicle_id = $1 AND kind = 'terminal'", order["vehicle_id"])
-        command_id = await _remind_terminal(resources.publisher, terminal, text, body.tts)
         notified = order["driver_user_id"] is not None
-        if notified:
-            await notification_store.notify(conn, [order["driver_user_id"]], "reminder",
-                                            {"order_id": order["id"], "plate": order["plate"],
-                                             "from": user.display_name, "command_id": command_id},
-                                            text=text)
-    return {"order_id": order["id"], "driver_notified": notified, "device_command_id": command_id}
-
-
-async def _remind_terminal(publisher, uid: str | None, text: str, tts: bool) -> str | None:
-    """The reminder as a text command to the car's terminal; None when the car has none or the
-    broker cannot take it now (the driver's page still shows it)."""
-    if uid is None or publisher is None:
-        return None
-    command_id = uuid.uuid4().hex
-    try:
-        await publisher.publish_command(
-            uid, {"id": command_id, "type": "text", "text": text, "tts": tts}, timeout_s=3.0)
-    except TelemetryUnavailable:
-        log.warning("reminder for %s not sent to its terminal: broker unavailable", uid)
-        return None
-    return command_id
+        # the reminders row (and the driver's notice) commit first: the terminal's ack finds it
+        reminder = await reminder_store.create(
+            conn, vehicle_id=order["vehicle_id"], device_uid=terminal, text=text, tts=body.tts,
+            order_id=order["id"], driver_user_id=order["driver_user_id"], created_by=user.id,
+            notice={"plate": order["plate"], "from": user.display_name})
+    published = await reminder_store.publish(pool, resources.publisher, reminder)
+    return {"order_id": order["id"], "driver_notified": notified,
+            "device_command_id": reminder.command_id if published else None}
