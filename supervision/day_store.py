@@ -7,12 +7,16 @@ the emergency requests R14 judges. Plain SQL; rows become model types here.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
+import shapely
+import shapely.errors
+import shapely.geometry
 
 from fleet.geodesy import haversine_m
 from supervision.model import EmergencyView, OrderView, StopView, TripView, VehicleProfile
@@ -100,10 +104,45 @@ def _place(p: dict[str, Any]) -> tuple[float, float, str]:
 
 
 def planned_km(origin: tuple[float, float, str], destinations: Sequence[tuple[float, float, str]],
-               round_trip: bool) -> float:
-    points = [origin, *destinations] + ([origin] if round_trip else [])
+               round_trip: bool, base: tuple[float, float] | None = None) -> float:
+    """Great circle × 1.3 over base → origin → destinations (→ origin for a round trip) → base.
+    base is where the car sets out from and comes back to (its lot, else its depot): the
+    drive to the pickup and back to the lot is planned driving too (R10). None: unknown."""
+    points: list[Sequence[float]] = [origin, *destinations] + ([origin] if round_trip else [])
+    if base is not None:
+        points = [base, *points, base]
     metres = sum(haversine_m(a[1], a[0], b[1], b[0]) for a, b in zip(points, points[1:], strict=False))
     return round(metres / 1000.0 * DETOUR_FACTOR, 2)
+
+
+def _centre(geojson: Any) -> tuple[float, float] | None:
+    """The centre (lon, lat) of a stored zone geometry (a circle's 48-gon included)."""
+    if isinstance(geojson, str | bytes):
+        geojson = json.loads(geojson)
+    if not isinstance(geojson, dict):
+        return None
+    if geojson.get("type") == "Feature":
+        geojson = geojson.get("geometry") or {}
+    try:
+        centre = shapely.geometry.shape(geojson).centroid
+    except (AttributeError, KeyError, TypeError, ValueError, shapely.errors.GEOSException):
+        return None
+    return None if centre.is_empty else (float(centre.x), float(centre.y))
+
+
+async def vehicle_base(conn: asyncpg.Connection, vehicle_id: int) -> tuple[float, float] | None:
+    """Where the car sets out from (lon, lat): its designated lot's centre, else its depot."""
+    row = await conn.fetchrow(
+        """SELECT g.geojson, dp.lat, dp.lon FROM vehicles v
+           LEFT JOIN depots dp ON dp.id = v.depot_id
+           LEFT JOIN geofences g ON g.id = coalesce(v.lot_geofence_id, dp.lot_geofence_id)
+           WHERE v.id = $1""", vehicle_id)
+    if row is None:
+        return None
+    centre = _centre(row["geojson"]) if row["geojson"] is not None else None
+    if centre is None and row["lat"] is not None and row["lon"] is not None:
+        centre = (float(row["lon"]), float(row["lat"]))
+    return centre
 
 
 async def orders(conn: asyncpg.Connection, vehicle_id: int, lo_ms: int,
@@ -129,10 +168,12 @@ async def orders(conn: asyncpg.Connection, vehicle_id: int, lo_ms: int,
     by_order: dict[int, list[asyncpg.Record]] = {}
     for q in requests:
         by_order.setdefault(q["order_id"], []).append(q)
-    return [_order_view(r, by_order.get(r["id"], [])) for r in rows]
+    base = await vehicle_base(conn, vehicle_id)
+    return [_order_view(r, by_order.get(r["id"], []), base) for r in rows]
 
 
-def _order_view(r: asyncpg.Record, requests: list[asyncpg.Record]) -> OrderView:
+def _order_view(r: asyncpg.Record, requests: list[asyncpg.Record],
+                base: tuple[float, float] | None = None) -> OrderView:
     live = [q for q in requests if q["state"] not in EXCLUDED_REQUEST_STATES] or requests
     main = next((q for q in live if q["id"] == r["request_id"]), live[0] if live else None)
     origin = _place(main["origin"]) if main is not None else (0.0, 0.0, "")
@@ -147,15 +188,18 @@ def _order_view(r: asyncpg.Record, requests: list[asyncpg.Record]) -> OrderView:
         emergency=emergency is not None,
         emergency_approved=None if emergency is None else emergency["emergency_approved"],
         emergency_deadline_ms=None if emergency is None else opt_ms(emergency["emergency_deadline"]),
-        driver_id=r["driver_id"], planned_km=planned_km(origin, destinations, round_trip),
+        driver_id=r["driver_id"],
+        planned_km=planned_km(origin, destinations, round_trip, base) if main is not None else 0.0,
         round_trip=round_trip)
 
 
 async def nearest_approach_m(conn: asyncpg.Connection, vehicle_id: int, lo_ms: int, hi_ms: int,
-                             destinations: Sequence[tuple[float, float, str]]) -> tuple[float | None, ...]:
-    """For each destination, the smallest distance (m) of any fixed position in [lo, hi]."""
+                             destinations: Sequence[tuple[float, float, str]]) -> tuple[float, ...] | None:
+    """For each destination, the smallest distance (m) of any fixed position in [lo, hi];
+    None when there was no fixed position to look at (R13 then judges from the trips' ends
+    and the stops, or not at all — never "no fix" as "far away")."""
     if not destinations:
-        return ()
+        return None
     rows = await conn.fetch(
         """SELECT d.i, (SELECT min(2 * 6371008.8 * asin(least(1.0, sqrt(
                       power(sin(radians(p.lat - d.lat) / 2), 2)
@@ -167,7 +211,10 @@ async def nearest_approach_m(conn: asyncpg.Connection, vehicle_id: int, lo_ms: i
            ORDER BY d.i""",
         vehicle_id, to_dt(lo_ms), to_dt(hi_ms), [d[0] for d in destinations],
         [d[1] for d in destinations])
-    return tuple(None if r["nearest_m"] is None else float(r["nearest_m"]) for r in rows)
+    nearest = [r["nearest_m"] for r in rows]
+    if len(nearest) != len(destinations) or any(m is None for m in nearest):
+        return None
+    return tuple(float(m) for m in nearest)
 
 
 # ---- calendar, seals, duty, parameters ----------------------------------------------------------------

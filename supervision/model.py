@@ -87,7 +87,11 @@ class OrderView:
     emergency_approved: bool | None
     emergency_deadline_ms: int | None
     driver_id: int | None
-    planned_km: float                                # great-circle × 1.3 origin → destinations (→ origin)
+    # Planned driving (R10): great circle × 1.3 over the car's base → origin → destinations
+    # (→ origin again for a round trip) → base, where the base is the car's designated lot's
+    # centre, else its depot (the drive to the pickup and back to the lot is planned too);
+    # origin → destinations (→ origin) alone when the car has neither. 0: unknown.
+    planned_km: float
     round_trip: bool
 
 
@@ -110,6 +114,7 @@ class RuleParams:
     rule_id: str
     version: int                                     # 0: the code defaults (no rule_params row)
     values: dict
+    problems: tuple[str, ...] = ()                   # stored values ignored (the default held)
 
 
 @dataclass(frozen=True)
@@ -137,9 +142,10 @@ class VehicleDay:
     # (stop start ms, lon, lat) — the worker loads them from stored R4 violations' summaries.
     recent_night_stops: tuple[tuple[int, float, float], ...] = ()
     # R13(a): per order id, the nearest approach (m) of any fix in the order's window to each
-    # of its destinations, in the order of OrderView.destinations (None: no fix). Optional:
-    # without it the trips' ends and the stops stand in.
-    order_nearest_m: dict[int, tuple[float | None, ...]] = field(default_factory=dict)
+    # of its destinations, in the order of OrderView.destinations. Missing or None (no fix
+    # to look at; an entry None likewise): the trips' ends and the stops stand in, and with
+    # nothing to judge from the destination is not judged.
+    order_nearest_m: dict[int, tuple[float | None, ...] | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

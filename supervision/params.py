@@ -18,6 +18,7 @@ cover_after_s): every rule judges coverage the same way.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -92,15 +93,85 @@ def defaults(rule_id: str) -> RuleParams:
 
 def resolve(rule_id: str, org_path: Sequence[int], rows: Iterable[ParamRow],
             at_ms: int | None = None) -> RuleParams:
-    """The parameters in force for a vehicle whose owner's org path (root … owner) is org_path."""
+    """The parameters in force for a vehicle whose owner's org path (root … owner) is org_path.
+    A stored value that does not fit (a wrong kind, not finite, out of range, an unknown name,
+    a window left empty) is ignored — its default holds — and said in RuleParams.problems:
+    one bad row never stops the rules."""
     candidates = [r for r in rows if r.rule_id == rule_id
                   and (at_ms is None or r.valid_from_ms <= at_ms)]
     for org_id in [*reversed(tuple(org_path)), None]:
         mine = [r for r in candidates if r.org_id == org_id]
         if mine:
             row = max(mine, key=lambda r: r.version)
-            return RuleParams(rule_id, row.version, merge(DEFAULTS.get(rule_id, {}), row.params))
+            values, problems = usable(rule_id, row.params)
+            where = f"{rule_id} v{row.version} ({'platform' if org_id is None else f'org {org_id}'})"
+            return RuleParams(rule_id, row.version, merge(DEFAULTS.get(rule_id, {}), values),
+                              tuple(f"{where}: {p}: ignored, the default holds" for p in problems))
     return defaults(rule_id)
+
+
+def usable(rule_id: str, stored: Any) -> tuple[dict[str, Any], list[str]]:
+    """The stored values that may be used, and what was wrong with the others."""
+    from supervision import param_checks  # it checks against DEFAULTS: imported late
+
+    if rule_id not in DEFAULTS:
+        return {}, [f"unknown rule {rule_id}"]
+    if isinstance(stored, str | bytes):
+        try:
+            stored = json.loads(stored)
+        except ValueError:
+            stored = None
+    if not isinstance(stored, Mapping):
+        return {}, ["the stored values are not a map of names to values"]
+    kept: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, value in stored.items():
+        if name == "by_category" and isinstance(value, Mapping):
+            cats = _usable_categories(rule_id, value, problems)
+            if cats:
+                kept[name] = cats
+            continue
+        found = param_checks.entry_problems(rule_id, name, value)
+        if found:
+            problems += found
+        else:
+            kept[name] = value
+    merged = merge(DEFAULTS[rule_id], kept)
+    for problem, names in param_checks.window_problems(rule_id, merged):
+        problems.append(problem)
+        for name in names:
+            kept.pop(name, None)
+    for category, over in list((kept.get("by_category") or {}).items()):
+        for problem, names in param_checks.window_problems(rule_id, {**merged, **over}):
+            problems.append(f"by_category.{category}.{problem}")
+            kept["by_category"][category] = {
+                n: v for n, v in kept["by_category"][category].items() if n not in names}
+    return kept, problems
+
+
+def _usable_categories(rule_id: str, value: Mapping[str, Any],
+                       problems: list[str]) -> dict[str, dict[str, Any]]:
+    from supervision import param_checks
+
+    cats: dict[str, dict[str, Any]] = {}
+    for category, values in value.items():
+        found = param_checks.entry_problems(rule_id, "by_category", {category: values})
+        if not found:
+            cats[category] = dict(values)
+            continue
+        if category not in param_checks.USE_CATEGORIES or not isinstance(values, Mapping):
+            problems += found
+            continue
+        good = {}
+        for name, v in values.items():
+            bad = param_checks.entry_problems(rule_id, "by_category", {category: {name: v}})
+            if bad:
+                problems += bad
+            else:
+                good[name] = v
+        if good:
+            cats[category] = good
+    return cats
 
 
 def resolve_all(org_path: Sequence[int], rows: Iterable[ParamRow],

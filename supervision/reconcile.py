@@ -7,16 +7,19 @@ changes silently:
 
 - insert: found and not stored (state open; INFO ones are stored open as well and listed as
   INFO, never sent to units);
-- amend: stored and found, but its severity, end, provisional flag or summary changed (a new
-  evidence revision; audit 'amended'). A retracted or auto-closed one found again is
-  reinstated (to_state 'open') — late data can take back a retraction;
+- amend: stored and found, still in the system's hands (open, awaiting_explanation,
+  overdue), but its severity, end, provisional flag or summary changed (a new evidence
+  revision; audit 'amended'). A retracted or auto-closed one found again is reinstated
+  (to_state 'open') — late data can take back a retraction;
 - retract: stored, no longer found, still in the system's hands (open, awaiting_explanation,
   overdue) → 'retracted';
 - auto_close: an R14 no longer found (its emergency request was approved in time after all)
   → 'auto_closed';
 - keep: nothing to write — unchanged, or an ongoing finding whose numbers grew (amended once it
-  ends), or already retracted/closed. A stored one in people's hands (under review, decided…)
-  that late data no longer supports is kept as it is with an audit note (audit=True).
+  ends), or already retracted/closed. A stored one in people's hands (under review, decided:
+  dismissed, confirmed, rectified, closed, referred) is never changed by the system: late
+  data that no longer supports it, or would now judge it otherwise (another severity, other
+  figures), is kept as it is with an audit note saying so (audit=True), for the inspector.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ from supervision.model import Finding
 
 SYSTEM_STATES = frozenset({"open", "awaiting_explanation", "overdue"})
 GONE_STATES = frozenset({"retracted", "auto_closed"})
+# In people's hands: under review or decided. The system never amends them.
+DECIDED_STATES = frozenset({"under_review", "dismissed", "confirmed", "rectified", "closed",
+                            "referred"})
 AUTO_CLOSE_RULES = frozenset({"R14"})
 
 
@@ -139,8 +145,26 @@ def _compare(s: Stored, f: Finding) -> Action:
         if f.end_ms is None:
             return Action("keep", f.rule_id, f.key, "ongoing: figures grow until it ends",
                           finding=f, stored=s)
+    if s.state not in SYSTEM_STATES:
+        return _left_for_reviewer(s, f, summary_changes)
     reason = "amended: " + "; ".join(changes + summary_changes[:4])
     return Action("amend", f.rule_id, f.key, reason, finding=f, stored=s, audit=True)
+
+
+def _left_for_reviewer(s: Stored, f: Finding, summary_changes: list[str]) -> Action:
+    """A violation under review or decided stays as the reviewer saw it; the note says what
+    late data would now make of it (names only: the note is written once per wording)."""
+    if f.end_ms is None and s.severity == f.severity:
+        return Action("keep", f.rule_id, f.key, "ongoing: figures grow until it ends",
+                      finding=f, stored=s)
+    judged = f"{f.severity} (was {s.severity})" if f.severity != s.severity \
+        else f"{f.severity} as before"
+    names = sorted({c.split(" ")[0] for c in summary_changes})
+    figures = f", other figures ({', '.join(names[:6])})" if names else ""
+    ended = "" if s.ended_ms == f.end_ms else ", another end"
+    return Action("keep", f.rule_id, f.key,
+                  f"late data would now judge it {judged}{figures}{ended}; left {s.state} "
+                  "for the reviewer", finding=f, stored=s, audit=True)
 
 
 def _summary_changes(old: dict, new: dict) -> list[str]:

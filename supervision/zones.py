@@ -6,6 +6,11 @@ buffered by metres), in WGS-84 lon/lat. It may be limited to time windows (Asia/
 local time, ISO weekdays 1 = Monday … 7 = Sunday; a window whose end is before its start runs
 past midnight and belongs to the weekday it starts on), to a range of local dates (both ends
 included), and to a group of vehicles or one vehicle. A position on a zone's edge is inside.
+
+Ownership: a zone owned by an organisation (`org_id`) binds only the cars owned within that
+organisation's subtree (the car's org path holds it); `org_id` NULL is the province's and
+binds every car. A deleted zone is only deactivated: it still counts for the times before its
+deactivation (`retired_ms`), so that re-judging a past day finds what was found then.
 """
 
 from __future__ import annotations
@@ -25,6 +30,11 @@ from shapely.geometry.base import BaseGeometry
 
 from supervision import local_metric
 from supervision.zone_grid import ZoneGrid
+from supervision.zone_windows import (  # kept importable from here as before
+    TimeWindow,
+    parse_hhmm,  # noqa: F401
+    parse_time_windows,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -38,33 +48,6 @@ SENSITIVE_CATEGORIES = ("entertainment", "club_hotel", "scenic_area", "golf_reso
 # 定点 sites: a stop there is service, not private use (R1, R8)
 SERVICE_CATEGORIES = ("fuel", "repair", "charging", "wash", "inspection")
 APPLIES_TO = ("all", "group", "vehicle")
-
-
-@dataclass(frozen=True)
-class TimeWindow:
-    """Active on these ISO weekdays from from_min to to_min (minutes of the local day; to_min
-    may be 1440; to_min < from_min: runs past midnight into the next day)."""
-
-    weekdays: frozenset[int]
-    from_min: int
-    to_min: int
-
-    def covers(self, local: datetime) -> bool:
-        minute = local.hour * 60 + local.minute
-        weekday = local.isoweekday()
-        if self.from_min < self.to_min:
-            return weekday in self.weekdays and self.from_min <= minute < self.to_min
-        previous = 7 if weekday == 1 else weekday - 1
-        return (weekday in self.weekdays and minute >= self.from_min) or (
-            previous in self.weekdays and minute < self.to_min
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "weekdays": sorted(self.weekdays),
-            "from": _hhmm(self.from_min),
-            "to": _hhmm(self.to_min),
-        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -96,11 +79,13 @@ class Zone:
     line_geojson: dict[str, Any] | None = field(default=None, repr=False)  # corridor route
     vehicle_group_id: int | None = None
     active: bool = True
+    retired_ms: int | None = None  # deactivated (deleted) at; None while active or unknown
 
     @property
     def always(self) -> bool:
-        """No time windows and no dates: in force at any time."""
-        return not self.time_windows and self.valid_from is None and self.valid_to is None
+        """No time windows, no dates and not retired: in force at any time."""
+        return (self.active and not self.time_windows and self.valid_from is None
+                and self.valid_to is None)
 
     def to_json(self) -> dict[str, Any]:
         """The zone's fields as JSON (versions history, evidence, GeoJSON properties)."""
@@ -116,46 +101,8 @@ class Zone:
             "vehicle_id": self.vehicle_id, "radius_m": self.radius_m, "buffer_m": self.buffer_m,
             "centre": list(self.centre) if self.centre else None,
             "line_geojson": self.line_geojson, "geojson": self.geojson, "active": self.active,
+            "retired_ms": self.retired_ms,
         }
-
-
-def _hhmm(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
-
-
-def parse_hhmm(text: str) -> int:
-    """'HH:MM' (00:00 … 24:00) -> minutes of the day; ValueError otherwise."""
-    hours, sep, minutes = str(text).partition(":")
-    if not sep or len(minutes) != 2 or not hours.isdigit() or not minutes.isdigit():
-        raise ValueError(f"not a time HH:MM: {text!r}")
-    value = int(hours) * 60 + int(minutes)
-    if int(minutes) >= 60 or value > 24 * 60:
-        raise ValueError(f"not a time of day: {text!r}")
-    return value
-
-
-def parse_time_windows(raw: Any) -> tuple[TimeWindow, ...]:
-    """The stored [{"weekdays": [1..7], "from": "HH:MM", "to": "HH:MM"}]; ValueError if bad."""
-    if isinstance(raw, str):
-        raw = json.loads(raw)
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise ValueError("time_windows must be a list")
-    windows = []
-    for item in raw:
-        if not isinstance(item, Mapping):
-            raise ValueError("a time window must be an object")
-        days = item.get("weekdays", list(range(1, 8)))
-        if (not isinstance(days, list) or not days
-                or any(not isinstance(d, int) or isinstance(d, bool) or not 1 <= d <= 7
-                       for d in days)):
-            raise ValueError("weekdays must be a non-empty list of 1 (Monday) … 7 (Sunday)")
-        start, end = parse_hhmm(item.get("from", "")), parse_hhmm(item.get("to", ""))
-        if start == end or start == 24 * 60:
-            raise ValueError("a time window must not be empty")
-        windows.append(TimeWindow(frozenset(days), start, end))
-    return tuple(windows)
 
 
 def _field(row: Any, key: str, default: Any = None) -> Any:
@@ -197,6 +144,7 @@ def zone_from_row(row: Any) -> Zone:
     members = _field(row, "vehicle_group_ids")
     valid_from, valid_to = _field(row, "valid_from"), _field(row, "valid_to")
     limit = _field(row, "speed_limit_kmh")
+    active = bool(_field(row, "active", True))
     return Zone(
         id=row["id"], version=_field(row, "version", 1), code=row["code"],
         name_zh=row["name_zh"], name_en=row["name_en"], shape=shape_kind,
@@ -211,26 +159,64 @@ def zone_from_row(row: Any) -> Zone:
         buffer_m=float(buffer_m) if buffer_m else None, centre=centre,
         line_geojson=_bare_geometry(line) if line else None,
         vehicle_group_id=_field(row, "vehicle_group_id"),
-        active=_field(row, "active", True),
+        active=active,
+        retired_ms=None if active else _retired_ms(row),
     )
+
+
+def _retired_ms(row: Any) -> int | None:
+    """An inactive zone's deactivation time: its `retired_ms`, else its last change
+    (`updated_at`: deleting a zone is its last change); None if neither is known."""
+    given = _field(row, "retired_ms")
+    if given is not None:
+        return int(given)
+    changed = _field(row, "updated_at")
+    if isinstance(changed, datetime):
+        return int(changed.timestamp() * 1000)
+    if isinstance(changed, str):
+        return int(datetime.fromisoformat(changed).timestamp() * 1000)
+    return None
 
 
 def local_time(at_ms: int) -> datetime:
     return datetime.fromtimestamp(at_ms / 1000.0, SHANGHAI)
 
 
-def binds(zone: Zone, vehicle_id: int | None) -> bool:
-    """Whether the zone applies to the vehicle (None: any vehicle, binding not checked)."""
-    if vehicle_id is None or zone.applies_to == "all":
+def binds(zone: Zone, vehicle_id: int | None,
+          org_path: Sequence[int] | None = None) -> bool:
+    """Whether the zone applies to the vehicle: its owner's scope and its binding.
+
+    vehicle_id None: any vehicle (neither checked). org_path: the car's owner's organisation
+    path (root … owner, VehicleProfile.org_path); a zone of organisation X binds only cars
+    whose path holds X, a zone without an organisation (the province's) every car. Every
+    caller judging a car must pass it: None leaves the owner unchecked."""
+    if vehicle_id is None:
+        return True
+    if zone.org_id is not None and org_path is not None and zone.org_id not in org_path:
+        return False
+    if zone.applies_to == "all":
         return True
     if zone.applies_to == "vehicle":
         return zone.vehicle_id == vehicle_id
     return vehicle_id in (zone.vehicle_group_ids or ())
 
 
+def retired(zone: Zone, at_ms: int | None) -> bool:
+    """Whether the zone no longer counts at at_ms (None: now): deactivated at or before it.
+    An inactive zone whose deactivation time is unknown counts at no time."""
+    if zone.active:
+        return False
+    return zone.retired_ms is None or at_ms is None or at_ms >= zone.retired_ms
+
+
 def in_force(zone: Zone, at_ms: int | None) -> bool:
-    """Whether the zone's dates and time windows hold at at_ms (None: time not checked)."""
+    """Whether the zone's dates and time windows hold at at_ms and it was not yet retired
+    (None: time not checked — a retired zone included)."""
     if at_ms is None or zone.always:
+        return True
+    if retired(zone, at_ms):
+        return False
+    if not zone.time_windows and zone.valid_from is None and zone.valid_to is None:
         return True
     local = local_time(at_ms)
     day = local.date()
@@ -241,9 +227,12 @@ def in_force(zone: Zone, at_ms: int | None) -> bool:
     return not zone.time_windows or any(w.covers(local) for w in zone.time_windows)
 
 
-def active(zone: Zone, at_ms: int | None = None, vehicle_id: int | None = None) -> bool:
-    """Whether the zone counts at at_ms for vehicle_id (an inactive, deleted zone never does)."""
-    return zone.active and in_force(zone, at_ms) and binds(zone, vehicle_id)
+def active(zone: Zone, at_ms: int | None = None, vehicle_id: int | None = None,
+           org_path: Sequence[int] | None = None) -> bool:
+    """Whether the zone counts at at_ms for the vehicle. at_ms None: now, its time windows
+    not checked (a retired zone does not count now); a retired zone counts before its
+    deactivation."""
+    return not retired(zone, at_ms) and in_force(zone, at_ms) and binds(zone, vehicle_id, org_path)
 
 
 def contains(zone: Zone, lon: float, lat: float) -> bool:
@@ -251,12 +240,14 @@ def contains(zone: Zone, lon: float, lat: float) -> bool:
     return bool(shapely.intersects_xy(zone.geometry, lon, lat))
 
 
-def permitted_area(zones: Iterable[Zone], city_code: str, vehicle_id: int | None = None) -> list[Zone]:
+def permitted_area(zones: Iterable[Zone], city_code: str, vehicle_id: int | None = None,
+                   org_path: Sequence[int] | None = None, at_ms: int | None = None) -> list[Zone]:
     """Where a car may go without an order naming another city (R5): its home city's boundary
-    (the default permitted area) and any permitted_area zone that binds it (a wider area)."""
-    return [z for z in zones if z.active and (
+    (the default permitted area) and any permitted_area zone that binds it (a wider area);
+    the zones counting at at_ms (None: now)."""
+    return [z for z in zones if not retired(z, at_ms) and binds(z, vehicle_id, org_path) and (
         (z.purpose == "city_boundary" and z.city_code == city_code)
-        or (z.purpose == "permitted_area" and binds(z, vehicle_id)))]
+        or z.purpose == "permitted_area")]
 
 
 @lru_cache(maxsize=4096)
@@ -284,7 +275,9 @@ class ZoneIndex:
     costs a lookup and point-in-polygon tests against the crossing zones only."""
 
     def __init__(self, zones: Iterable[Zone]) -> None:
-        self.zones: tuple[Zone, ...] = tuple(z for z in zones if z.active)
+        # Retired zones with a known deactivation time stay: they count before it.
+        self.zones: tuple[Zone, ...] = tuple(
+            z for z in zones if z.active or z.retired_ms is not None)
         self._geoms = np.array([z.geometry for z in self.zones], dtype=object)
         shapely.prepare(self._geoms)
         self._ids = np.array([z.id for z in self.zones], dtype=np.int64)
@@ -303,14 +296,17 @@ class ZoneIndex:
         return self._by_id.get(zone_id)
 
     def containing(
-        self, lon: float, lat: float, at_ms: int | None = None, vehicle_id: int | None = None
+        self, lon: float, lat: float, at_ms: int | None = None, vehicle_id: int | None = None,
+        org_path: Sequence[int] | None = None,
     ) -> list[Zone]:
-        """The zones containing (lon, lat), in force at at_ms and binding vehicle_id (None:
-        that condition is not checked), in index order."""
+        """The zones containing (lon, lat), in force at at_ms (retired zones only before
+        their deactivation) and binding the vehicle whose id and owner's org path are given
+        (None: that condition is not checked — at_ms None includes retired zones), in index
+        order."""
         found = [self.zones[i] for i in self._grid.zones_at(float(lon), float(lat))]
         if at_ms is None and vehicle_id is None:
             return found
-        return [z for z in found if in_force(z, at_ms) and binds(z, vehicle_id)]
+        return [z for z in found if in_force(z, at_ms) and binds(z, vehicle_id, org_path)]
 
     def containing_pairs(
         self, lons: Sequence[float] | np.ndarray, lats: Sequence[float] | np.ndarray
@@ -340,13 +336,15 @@ class ZoneIndex:
         lats: Sequence[float] | np.ndarray,
         at_ms: int | None = None,
         vehicle_id: int | None = None,
+        org_path: Sequence[int] | None = None,
     ) -> list[list[int]]:
         """For each position, the ids of the zones containing it (conditions as containing)."""
         count = len(lons)
         pos_idx, zone_idx = self.containing_pairs(lons, lats)
         if at_ms is not None or vehicle_id is not None:
             keep = np.array(
-                [in_force(z, at_ms) and binds(z, vehicle_id) for z in self.zones], dtype=bool
+                [in_force(z, at_ms) and binds(z, vehicle_id, org_path) for z in self.zones],
+                dtype=bool,
             )
             if len(keep):
                 mask = keep[zone_idx]

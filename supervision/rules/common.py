@@ -149,18 +149,28 @@ def in_lot(ctx: VehicleDay, at: tuple[float, float]) -> bool:
     return distance is not None and distance <= float(values(ctx, "R4")["lot_tolerance_m"])
 
 
-def places(ctx: VehicleDay, at: tuple[float, float]) -> list[Zone]:
-    return list(ctx.places_of(at))
+def binds_car(ctx: VehicleDay, zone: Zone) -> bool:
+    """The zone applies to this car: its binding, and its owner's scope (a zone of another
+    organisation's subtree never judges the car)."""
+    return zones_mod.binds(zone, ctx.vehicle.id, ctx.vehicle.org_path)
 
 
-def service_site(ctx: VehicleDay, at: tuple[float, float]) -> Zone | None:
+def places(ctx: VehicleDay, at: tuple[float, float], at_ms: int | None = None) -> list[Zone]:
+    """The zones containing the point that apply to the car and counted at at_ms (a zone
+    deleted later still counts before its deletion; None: now)."""
+    return [z for z in ctx.places_of(at)
+            if binds_car(ctx, z) and not zones_mod.retired(z, at_ms)]
+
+
+def service_site(ctx: VehicleDay, at: tuple[float, float],
+                 at_ms: int | None = None) -> Zone | None:
     """A 定点 site (fuel, repair, wash, inspection…) containing the point."""
-    return next((z for z in places(ctx, at) if z.purpose == SERVICE_PURPOSE), None)
+    return next((z for z in places(ctx, at, at_ms) if z.purpose == SERVICE_PURPOSE), None)
 
 
-def known_lot(ctx: VehicleDay, at: tuple[float, float]) -> bool:
+def known_lot(ctx: VehicleDay, at: tuple[float, float], at_ms: int | None = None) -> bool:
     """The car's lot (with tolerance) or any designated lot containing the point."""
-    return in_lot(ctx, at) or any(z.purpose == LOT_PURPOSE for z in places(ctx, at))
+    return in_lot(ctx, at) or any(z.purpose == LOT_PURPOSE for z in places(ctx, at, at_ms))
 
 
 def zone_names(found: Iterable[Zone]) -> list[dict[str, Any]]:
@@ -332,15 +342,13 @@ def trip_at(ctx: VehicleDay, ts_ms: int) -> TripView | None:
 
 
 def zone_of(ctx: VehicleDay, episode: Episode) -> Zone | None:
+    """The zone of a visit or speeding episode, if it applies to the car (a visit of another
+    organisation's zone, recorded before bindings were checked, judges nothing)."""
     try:
-        return ctx.zones.get(int(episode.data.get("zone_id", episode.key)))
+        zone = ctx.zones.get(int(episode.data.get("zone_id", episode.key)))
     except (TypeError, ValueError):
         return None
-
-
-def episode_purpose(ctx: VehicleDay, episode: Episode) -> str | None:
-    zone = zone_of(ctx, episode)
-    return zone.purpose if zone is not None else episode.data.get("purpose")
+    return zone if zone is not None and binds_car(ctx, zone) else None
 
 
 def episodes(ctx: VehicleDay, kind: str) -> list[Episode]:

@@ -43,7 +43,7 @@ def detect(ctx: VehicleDay) -> list[Finding]:
         "distance_to_lot_m": judged["distance_to_lot_m"],
         "tolerance_m": v["lot_tolerance_m"],
         "parked_since": c.local_iso(judged["since_ms"]), "at": list(judged["at"]),
-        "places": c.zone_names(c.places(ctx, judged["at"])),
+        "places": c.zone_names(c.places(ctx, judged["at"], judged["ts_ms"])),
         "outside_at_check": at_check is not None, "outside_at_alarm": at_alarm is not None,
         "stop_start_ms": judged["since_ms"],
     }
@@ -75,7 +75,7 @@ def parked_outside(ctx: VehicleDay, ts_ms: int, v: dict) -> dict[str, Any] | Non
         return None
     if _exempt(ctx, ts_ms, at, float(v["exempt_radius_m"])):
         return None
-    site = c.service_site(ctx, at)
+    site = c.service_site(ctx, at, ts_ms)
     if site is not None and site.category in set(v.get("exempt_site_categories", ())):
         return None                                # in for repair at a 定点 garage
     distance = c.lot_distance_m(ctx, at)

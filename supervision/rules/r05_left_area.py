@@ -28,9 +28,12 @@ def detect(ctx: VehicleDay) -> list[Finding]:
 
 
 def home_zone_ids(ctx: VehicleDay) -> set[int]:
-    return {z.id for z in ctx.zones.values()
-            if (z.purpose == "city_boundary" and z.city_code == ctx.vehicle.home_city)
-            or (z.purpose == "permitted_area" and zones_mod.binds(z, ctx.vehicle.id))}
+    """The zones of the car's permitted area (its home city's boundary, permitted areas
+    binding it — of its own organisations only). A zone deleted since still counts: its
+    visits were recorded while it stood."""
+    return {z.id for z in ctx.zones.values() if c.binds_car(ctx, z) and (
+            (z.purpose == "city_boundary" and z.city_code == ctx.vehicle.home_city)
+            or z.purpose == "permitted_area")}
 
 
 def outside_spells(ctx: VehicleDay) -> list[tuple[int, int | None, Episode | None]]:

@@ -26,14 +26,15 @@ def detect(ctx: VehicleDay) -> list[Finding]:
 
 
 def _judge(ctx: VehicleDay, stop: StopView, v: dict) -> Finding | None:
-    if c.known_lot(ctx, stop.at) or c.service_site(ctx, stop.at) is not None:
+    if c.known_lot(ctx, stop.at, stop.start_ms) \
+            or c.service_site(ctx, stop.at, stop.start_ms) is not None:
         return None
     orders = c.covering_orders(ctx, stop.start_ms, stop.end_ms)
     radius = float(v["waypoint_radius_m"])
     if any(c.dist_m(stop.at, w) <= radius for o in orders for w in c.waypoints(o)):
         return None
     seconds = c.stop_seconds(ctx, stop)
-    found_places = c.places(ctx, stop.at)
+    found_places = c.places(ctx, stop.at, stop.start_ms)
     summary = {
         "duration_s": seconds, "since": c.local_iso(stop.start_ms),
         "until": c.local_iso(stop.end_ms), "at": list(stop.at),

@@ -32,7 +32,7 @@ def sensitive_zones(ctx: VehicleDay, stop: StopView, v: dict) -> list:
     off_hours = not any(s <= stop.start_ms < e for s, e in c.office_hours(ctx))
     if v.get("residential_off_hours") and off_hours:
         categories.add("residential")
-    return [z for z in c.places(ctx, stop.at)
+    return [z for z in c.places(ctx, stop.at, stop.start_ms)
             if z.purpose == c.SENSITIVE_PURPOSE and z.category in categories]
 
 

@@ -3,8 +3,9 @@
 For an order of the car that starts on the evaluated day:
 (a) once it is finished and the car drove under it: some approved destination never came
     within 1 km of the car. The worker may pass the nearest approach over all fixes
-    (VehicleDay.order_nearest_m); else the trips' ends and the stops in the order's window
-    stand in (a drop-off with the engine running leaves no stop: pass the fixes' figure);
+    (VehicleDay.order_nearest_m); where it has none (no fixes) the trips' ends and the stops
+    in the order's window stand in (a drop-off with the engine running leaves no stop: pass
+    the fixes' figure); with nothing to judge from, the destination is not judged;
 (b) departed or returned more than 60 min off the plan (each judged once it is known).
 One WARN per order with every reason found; a reason appearing later amends it.
 """
@@ -24,15 +25,21 @@ def detect(ctx: VehicleDay) -> list[Finding]:
 
 
 def nearest_m(ctx: VehicleDay, order: OrderView) -> list[float | None]:
+    """Per destination, the car's nearest approach (m): the worker's figure over all fixes,
+    else the trips' ends and the stops in the order's window; None: nothing to judge from."""
     given = ctx.order_nearest_m.get(order.id)
-    if given is not None:
-        return list(given)
+    given = tuple(given) if given is not None and len(given) == len(order.destinations) else ()
     start, end = c.order_window(ctx, order)
     points = [p for t in c.trips_of_order(ctx, order) for p in (t.start, t.end)]
     points += [s.at for s in ctx.stops
                if c.overlap_ms(s.start_ms, c.end_or_horizon(ctx, s.end_ms), start, end) > 0]
-    return [min((c.dist_m(p, (d[0], d[1])) for p in points), default=None)
-            for d in order.destinations]
+    out: list[float | None] = []
+    for i, d in enumerate(order.destinations):
+        if given and given[i] is not None:
+            out.append(float(given[i]))
+        else:
+            out.append(min((c.dist_m(p, (d[0], d[1])) for p in points), default=None))
+    return out
 
 
 def _judge(ctx: VehicleDay, order: OrderView, v: dict) -> Finding | None:
@@ -55,7 +62,7 @@ def _judge(ctx: VehicleDay, order: OrderView, v: dict) -> Finding | None:
         distances = nearest_m(ctx, order)
         summary["destination_nearest_m"] = [None if d is None else round(d) for d in distances]
         radius = float(v["destination_radius_m"])
-        if any(d is None or d > radius for d in distances):
+        if any(d is not None and d > radius for d in distances):   # None: could not look
             reasons.append("destination")
     if not reasons:
         return None

@@ -3,7 +3,8 @@ and day (domain.md §6, a.3) — a case for the inspectors, not a verdict.
 
 Patterns (only findings above INFO count, after the profiles):
 - r1_r9: a trip without an order (R1) and a stop at a sensitive place (R9) the same day;
-- night_home: an off-hours (R2) or rest-day (R3) trip ending in a residential zone (居民小区);
+- night_home: an off-hours outing (R2) or rest-day trip (R3) with a leg ending in a residential
+  zone (居民小区);
 - same_place_nights: the car parked outside its lot at night (R4) at the same place (within
   R4's `same_place_m`) on ≥ 3 nights of 7 — the earlier nights come from
   VehicleDay.recent_night_stops.
@@ -16,6 +17,7 @@ from collections.abc import Iterable
 
 from supervision.model import Finding, VehicleDay
 from supervision.rules import common as c
+from supervision.rules import outings as out
 
 RULE = "R17"
 RESIDENTIAL = "residential"
@@ -53,8 +55,7 @@ def build(ctx: VehicleDay, findings: Iterable[Finding]) -> list[Finding]:
     ends = [p.end_ms for p in unique.values()]
     summary = {"patterns": patterns, "parts": [list(k) for k in keys],
                "same_place_nights": count or None,
-               "km": round(sum(float(p.summary.get("km") or 0.0) for p in unique.values()
-                               if p.rule_id in ("R1", "R2", "R3")), 2)}
+               "km": _km(unique.values())}
     zh = {"r1_r9": "无单出车并在敏感场所停留", "night_home": "非工作时间行程终点在居民小区",
           "same_place_nights": f"一周内{count}晚停放在同一非指定地点"}
     en = {"r1_r9": "a trip without an order and a stop at a sensitive place",
@@ -75,25 +76,44 @@ def build(ctx: VehicleDay, findings: Iterable[Finding]) -> list[Finding]:
     )]
 
 
+def _km(parts: Iterable[Finding]) -> float:
+    """The km driven by the parts' outings and trips, each once (R1 and R2 of one outing
+    share its key)."""
+    km: dict[str, float] = {}
+    for p in parts:
+        if p.rule_id in ("R1", "R2", "R3"):
+            km[p.key] = max(km.get(p.key, 0.0), float(p.summary.get("km") or 0.0))
+    return round(sum(km.values()), 2)
+
+
 def _ends_residential(ctx: VehicleDay, finding: Finding) -> bool:
-    trip = next((t for t in ctx.trips if t.start_ms == finding.start_ms), None)
-    if trip is None or trip.end_ms is None:
-        return False
-    points = [trip.end]
-    stop = c.stop_after(ctx, trip)
-    if stop is not None:
-        points.append(stop.at)
-    return any(z.purpose == c.SENSITIVE_PURPOSE and z.category == RESIDENTIAL
-               for p in points for z in c.places(ctx, p))
+    """A leg of the finding's outing (R2; R3's trip) ended in a residential zone."""
+    outing = out.starting_at(ctx, finding.start_ms)
+    legs = outing.legs if outing is not None else tuple(
+        t for t in ctx.trips if t.start_ms == finding.start_ms)
+    for leg in legs:
+        if leg.end_ms is None:
+            continue
+        points = [leg.end]
+        stop = c.stop_after(ctx, leg)
+        if stop is not None:
+            points.append(stop.at)
+        if any(z.purpose == c.SENSITIVE_PURPOSE and z.category == RESIDENTIAL
+               for p in points for z in c.places(ctx, p, leg.end_ms)):
+            return True
+    return False
 
 
 def _near_end_of(ctx: VehicleDay, night: Finding, trips: list[Finding]) -> bool:
-    """The night's parking place is where one of these trips ended."""
+    """The night's parking place is where one of these trips (or legs of an outing) ended."""
     at = night.summary.get("at")
     radius = float(c.values(ctx, "R4")["same_place_m"])
-    return bool(at) and any(
-        f.summary.get("to") and c.dist_m((at[0], at[1]), tuple(f.summary["to"])) <= radius
-        for f in trips)
+    if not at:
+        return False
+    ends = [tuple(f.summary["to"]) for f in trips if f.summary.get("to")]
+    ends += [tuple(leg["to"]) for f in trips for leg in f.summary.get("legs") or ()
+             if leg.get("to")]
+    return any(c.dist_m((at[0], at[1]), end) <= radius for end in ends)
 
 
 def _same_place_nights(ctx: VehicleDay, tonight: Finding) -> int:

@@ -93,3 +93,25 @@ def test_actions_come_in_rule_then_key_order():
     actions = reconcile([stored(rule="R10", key="b")],
                         [finding(rule="R2", key="z"), finding(rule="R10", key="a")])
     assert [(a.rule_id, a.key) for a in actions] == [("R2", "z"), ("R10", "a"), ("R10", "b")]
+
+
+def test_a_decided_violation_is_never_amended_only_noted():
+    for state in ("under_review", "dismissed", "confirmed", "rectified", "closed", "referred"):
+        a = reconcile([stored(rule="R2", state=state)],
+                      [finding(rule="R2", severity="info", summary={"km": 12.0, "duty": True})])[0]
+        assert (a.kind, a.audit, a.to_state) == ("keep", True, None), state
+        assert a.reason.startswith("late data would now judge it info (was alarm)")
+        assert "duty" in a.reason and f"left {state}" in a.reason
+
+
+def test_a_decided_violation_with_other_figures_only_is_noted_too():
+    a = reconcile([stored(state="confirmed")], [finding(summary={"km": 18.4}, end=3_000)])[0]
+    assert (a.kind, a.audit) == ("keep", True)
+    assert "alarm as before" in a.reason and "km" in a.reason and "another end" in a.reason
+    assert "18.4" not in a.reason                       # one note per wording, not per figure
+
+
+def test_a_violation_still_in_the_systems_hands_may_be_amended():
+    for state in ("open", "awaiting_explanation", "overdue"):
+        a = reconcile([stored(state=state)], [finding(severity="info")])[0]
+        assert a.kind == "amend" and "severity alarm → info" in a.reason, state

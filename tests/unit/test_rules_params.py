@@ -74,3 +74,49 @@ def test_resolved_values_do_not_share_the_defaults():
     params = resolve("R9", PATH, [])
     params.values["categories"].append("residential")
     assert "residential" not in DEFAULTS["R9"]["categories"]
+
+
+# ---- a bad stored row never stops the rules --------------------------------------------------
+
+def test_a_stored_value_that_does_not_fit_is_ignored_and_reported():
+    rows = [ParamRow(9, "R1", 4, {"min_trip_m": None, "min_trip_s": float("inf"),
+                                  "live_after_s": 900, "severity": "loud", "typo": 1})]
+    params = resolve("R1", PATH, rows)
+    assert params.version == 4 and params.values["live_after_s"] == 900     # the good one holds
+    assert (params.values["min_trip_m"], params.values["min_trip_s"]) == (1000, 300)
+    assert params.values["severity"] == "alarm" and "typo" not in params.values
+    assert len(params.problems) == 4
+    assert all("R1 v4 (org 9)" in p and "ignored" in p for p in params.problems)
+    assert resolve("R1", PATH, []).problems == ()
+
+
+def test_an_empty_window_falls_back_to_the_default_window():
+    rows = [ParamRow(None, "R2", 2, {"night_from": "06:00"})]            # 06:00 → 06:00
+    params = resolve("R2", PATH, rows)
+    assert (params.values["night_from"], params.values["night_to"]) == ("20:00", "06:00")
+    assert params.problems and "night" in params.problems[0]
+
+
+def test_stored_rows_that_are_not_maps_or_bad_categories_are_ignored():
+    assert resolve("R6", PATH, [ParamRow(9, "R6", 1, "not json")]).values == DEFAULTS["R6"]
+    assert resolve("R6", PATH, [ParamRow(9, "R6", 1, '{"tolerance_pct": 20}')]) \
+        .values["tolerance_pct"] == 20
+    rows = [ParamRow(9, "R10", 2, {"by_category": {"special_technical": {"day_max_km": -5,
+                                                                          "detour_extra_km": 20},
+                                                   "taxi": {"day_max_km": 900}}})]
+    params = resolve("R10", PATH, rows)
+    cat = values_for(params, "R10", "special_technical")
+    assert (cat["day_max_km"], cat["detour_extra_km"]) == (500, 20)
+    assert len(params.problems) == 2
+
+
+def test_a_pass_with_a_bad_row_judges_with_the_defaults():
+    from supervision.rules import evaluate
+    from tests.rules_fixtures import LOT_CENTRE, at, day, only, trip
+    rows = [ParamRow(9, "R1", 3, {"min_trip_m": None}),
+            ParamRow(9, "R6", 2, {"default_limit_kmh": 0}),
+            ParamRow(9, "R2", 2, {"night_from": "6:00pm"})]
+    ctx = day(trips=(trip("21:00", "21:40", LOT_CENTRE, at(8000, 4000), 12.0),),
+              params=resolve_all(PATH, rows))
+    found = evaluate(ctx)
+    assert len(only(found, "R1")) == 1 and len(only(found, "R2")) == 1

@@ -96,15 +96,20 @@ def test_a_long_stay_at_the_station_is_not_a_fuel_run():
                      trip("11:40", "11:50", FUEL_AT, LOT_CENTRE, 3.1)),
               stops=(stop("07:00", "10:00"), stop("10:10", "11:40", FUEL_AT),
                      stop("11:50", None)))
-    assert [f.start_ms for f in r1(ctx)] == [ms("10:00"), ms("11:40")]
+    (f,) = r1(ctx)                                 # one outing, not one finding per leg
+    assert f.start_ms == ms("10:00") and f.end_ms == ms("11:50")
+    assert [s["service_site"] for s in f.summary["stops"]] == [False]
 
 
-def test_fuel_then_home_the_second_leg_is_r1():
+def test_fuel_then_home_is_one_outing_with_its_stops():
     ctx = day(trips=(trip("17:40", "17:50", LOT_CENTRE, FUEL_AT, 3.2),
                      trip("18:00", "18:30", FUEL_AT, HOME_AT, 9.0)),
               stops=(stop("07:00", "17:40"), stop("17:50", "18:00", FUEL_AT),
                      stop("18:30", None, HOME_AT)))
-    assert [f.start_ms for f in r1(ctx)] == [ms("18:00")]
+    (f,) = r1(ctx)
+    assert f.key == f"v12:trip:{ms('17:40')}" and f.summary["km"] == 12.2
+    assert [s["service_site"] for s in f.summary["stops"]] == [True, False]
+    assert len(f.summary["legs"]) == 2 and f.summary["back_at_lot"] is False
 
 
 def test_live_after_ten_minutes_of_driving_with_the_final_key():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from supervision.rules import r10_mileage, r13_mismatch, r16_fatigue
 from tests.rules_fixtures import (
     HUANGSHI,
@@ -122,6 +124,60 @@ def test_a_late_departure_is_said_before_the_order_ends():
               horizon=ms("10:40"))
     found = r13(ctx)
     assert found[0].summary["reasons"] == ["departure"] and found[0].end_ms is None
+
+
+def test_no_positions_is_not_never_within_1_km():
+    # the worker found no fix in the order's window: the trips' ends reached the destination
+    o = order(7, "09:00", "12:00", [(*DEST, "420100")], departed="09:00", returned="11:30")
+    base = errand(10.0, 10.0)
+    for nothing in ((None,), None):
+        ctx = replace(base, orders=(o,), order_nearest_m={7: nothing})
+        assert r13(ctx) == [], nothing
+    # and where the trips' ends are far, the finding gives their distance, never null
+    elsewhere = at(-6000, 3000)
+    ctx = day(trips=(trip("09:05", "09:50", LOT_CENTRE, elsewhere, 10.0),
+                     trip("10:40", "11:25", elsewhere, LOT_CENTRE, 10.0)),
+              orders=(o,), order_nearest_m={7: (None,)})
+    (f,) = r13(ctx)
+    assert f.summary["destination_nearest_m"][0] > 1000
+
+
+def test_a_destination_with_nothing_to_judge_from_is_not_judged():
+    o = order(7, "09:00", "12:00", [(*DEST, "420100")], departed="09:00", returned="11:30")
+    ctx = day(trips=(trip("09:05", "11:25", LOT_CENTRE, LOT_CENTRE, 30.0),), orders=(o,))
+    assert r13_mismatch.nearest_m(ctx, o)[0] is not None      # the trip's ends stand in
+    empty = replace(ctx, trips=())
+    assert r13_mismatch.nearest_m(empty, o) == [None]
+    assert r13(empty) == []
+
+
+# ---- R10: planned km from the lot ---------------------------------------------------------
+
+def test_planned_km_counts_the_drive_from_the_lot_and_back():
+    from supervision.day_store import planned_km
+    pickup = (*at(0, 7000), "420100")                  # 7 km north of the lot
+    dest = (*at(0, 10500), "420100")                   # 3.5 km further
+    alone = planned_km(pickup, (dest,), False)
+    assert alone == pytest.approx(3.5 * 1.3, abs=0.05)
+    served = planned_km(pickup, (dest,), False, base=LOT_CENTRE)
+    assert served == pytest.approx((7 + 3.5 + 10.5) * 1.3, abs=0.1)
+    round_trip = planned_km(pickup, (dest,), True, base=LOT_CENTRE)
+    assert round_trip == pytest.approx((7 + 3.5 + 3.5 + 7) * 1.3, abs=0.1)
+
+
+def test_normal_dispatch_with_the_deadhead_legs_planned_is_no_detour():
+    # the review's case: planned 4.5 km pickup → destination; driven lot → pickup 9.2 km,
+    # 4.6 km with the passenger, back to the lot 11.1 km
+    from supervision.day_store import planned_km
+    pickup, dest = (*at(0, 7100), "420100"), (*at(0, 10560), "420100")
+    o = order(7, "09:00", "12:00", [dest], departed="09:00", returned="11:30",
+              planned_km=planned_km(pickup, (dest,), False, base=LOT_CENTRE))
+    ctx = day(trips=(trip("09:05", "09:30", LOT_CENTRE, pickup[:2], 9.2),
+                     trip("09:40", "10:00", pickup[:2], dest[:2], 4.6),
+                     trip("10:10", "10:45", dest[:2], LOT_CENTRE, 11.1)), orders=(o,))
+    assert r10(ctx) == []
+    unplanned = replace(o, planned_km=planned_km(pickup, (dest,), False))
+    assert len(r10(replace(ctx, orders=(unplanned,)))) == 1      # what it said before
 
 
 # ---- R16 ----------------------------------------------------------------------------------

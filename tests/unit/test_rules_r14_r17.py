@@ -77,7 +77,7 @@ def test_r1_with_r9_the_same_day_makes_a_case_bundling_both():
     assert "r1_r9" in case.summary["patterns"]
     r1_keys = {("R1", f.key) for f in only(found, "R1")}
     r9_keys = {("R9", f.key) for f in only(found, "R9")}
-    assert r1_keys | r9_keys <= set(case.part_keys) and len(r1_keys) == 2
+    assert r1_keys | r9_keys <= set(case.part_keys) and len(r1_keys) == 1   # one outing
 
 
 def test_a_night_trip_ending_at_home_makes_a_case_with_its_r1_and_r4():
@@ -112,3 +112,10 @@ def test_nights_elsewhere_or_long_ago_do_not_count():
     nights = ((ms("22:00", -8), *spot), (ms("22:00", -2), *at(2000, 0, spot)))
     assert only(evaluate(day(stops=(stop("18:30", None, spot),), recent_night_stops=nights)),
                 "R17") == []
+
+
+def test_a_case_counts_an_outings_km_once():
+    ctx = day(trips=(trip("21:30", "21:55", LOT_CENTRE, HOME_AT, 12.0),),
+              stops=(stop("18:00", "21:30"), stop("21:55", None, HOME_AT)))
+    case = only(evaluate(ctx), "R17")[0]
+    assert case.summary["km"] == 12.0                # its R1 and R2 are one outing

@@ -18,10 +18,12 @@ from supervision.zones import (
     SHANGHAI,
     ZoneIndex,
     active,
+    binds,
     contains,
     distance_to_m,
     parse_time_windows,
     permitted_area,
+    retired,
     zone_from_row,
 )
 
@@ -163,6 +165,51 @@ def test_bindings_all_group_vehicle_and_deleted():
     assert [z.id for z in index.containing(114.305, 30.585, vehicle_id=12)] == [1, 3]
     assert [z.id for z in index.containing(114.305, 30.585)] == [1, 2, 3]
     assert index.containing_many([114.305, 114.4], [30.585, 30.585], vehicle_id=12) == [[1, 3], []]
+
+
+WUHAN_CAR, HUANGSHI_CAR = (1, 2, 9), (1, 3, 31)   # org paths: province → city → unit
+
+
+def test_a_zone_of_one_organisation_binds_only_the_cars_of_its_subtree():
+    wuhan_only = zone_from_row(row(1, purpose="forbidden_zone", category=None, org_id=2))
+    unit_only = zone_from_row(row(2, purpose="forbidden_zone", category=None, org_id=9))
+    province = zone_from_row(row(3, purpose="forbidden_zone", category=None))   # org_id NULL
+    assert binds(wuhan_only, 12, WUHAN_CAR) and not binds(wuhan_only, 40, HUANGSHI_CAR)
+    assert binds(unit_only, 12, WUHAN_CAR) and not binds(unit_only, 13, (1, 2, 10))
+    assert binds(province, 12, WUHAN_CAR) and binds(province, 40, HUANGSHI_CAR)
+    assert active(wuhan_only, vehicle_id=12, org_path=WUHAN_CAR)
+    assert not active(wuhan_only, vehicle_id=40, org_path=HUANGSHI_CAR)
+    # a one-vehicle zone of another organisation does not bind that vehicle either
+    theirs = zone_from_row(row(4, org_id=3, applies_to="vehicle", vehicle_id=12))
+    assert not binds(theirs, 12, WUHAN_CAR)
+    index = ZoneIndex([wuhan_only, unit_only, province])
+    assert [z.id for z in index.containing(114.305, 30.585, None, 40, HUANGSHI_CAR)] == [3]
+    assert [z.id for z in index.containing(114.305, 30.585, None, 12, WUHAN_CAR)] == [1, 2, 3]
+    assert index.containing_many([114.305], [30.585], vehicle_id=40,
+                                 org_path=HUANGSHI_CAR) == [[3]]
+
+
+def test_a_permitted_area_of_a_unit_widens_only_its_own_cars_area():
+    boundary = zone_from_row(row(1, purpose="city_boundary", category=None, city_code="420200"))
+    wide = zone_from_row(row(2, purpose="permitted_area", category=None, org_id=31))
+    assert permitted_area([boundary, wide], "420200", 40, HUANGSHI_CAR) == [boundary, wide]
+    assert permitted_area([boundary, wide], "420100", 12, WUHAN_CAR) == []
+
+
+def test_a_deleted_zone_counts_before_its_deactivation_only():
+    deleted_at = datetime(2026, 6, 10, 9, 0, tzinfo=SHANGHAI)
+    gone = zone_from_row(row(1, active=False, updated_at=deleted_at))
+    assert gone.retired_ms == ms(2026, 6, 10, 9, 0) and not gone.always
+    assert active(gone, ms(2026, 6, 9, 22, 0)) and not active(gone, ms(2026, 6, 10, 9, 0))
+    assert not active(gone)                                  # now: it is gone
+    assert not retired(gone, ms(2026, 6, 10, 8, 59)) and retired(gone, ms(2026, 6, 11, 0, 0))
+    unknown = zone_from_row(row(2, active=False))            # no time known: never counts
+    assert unknown.retired_ms is None and not active(unknown, ms(2026, 6, 1, 0, 0))
+    index = ZoneIndex([gone, unknown])
+    assert [z.id for z in index.containing(114.305, 30.585, ms(2026, 6, 9, 22, 0), 12)] == [1]
+    assert index.containing(114.305, 30.585, ms(2026, 6, 10, 10, 0), 12) == []
+    assert index.containing_many([114.305], [30.585], ms(2026, 6, 12, 0, 0)) == [[]]
+    assert gone.to_json()["retired_ms"] == gone.retired_ms
 
 
 def test_the_index_answers_like_plain_shapely():
