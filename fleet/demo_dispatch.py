@@ -44,7 +44,7 @@ def _slot(now: datetime, hours_ahead: float) -> datetime:
 async def seed_demo_dispatch(conn: asyncpg.Connection, scenario: Scenario, now: datetime) -> dict[str, int]:
     if await conn.fetchval("SELECT count(*) FROM trip_requests"):
         return {}
-    plan = generate_month(scenario, _previous_month(now), LAST_MONTH_REQUESTS, 1)
+    plan = generate_month(scenario, _previous_month(now), LAST_MONTH_REQUESTS, 1, now=now)
     counts = await seed_month(conn, plan)
     async with conn.transaction():
         counts["open_requests"] = await _coming_hours(conn, now)

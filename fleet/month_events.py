@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from itertools import takewhile
 from typing import TYPE_CHECKING
 
 from dispatch.calendar import is_working_day
@@ -84,19 +85,29 @@ def approval_plan(rng: random.Random, spec: Spec) -> ApprovalPlan:
     return ApprovalPlan(submit, levels, tuple(reasons), tuple((t, RequestEvent.APPROVE) for t in times))
 
 
-def _walk(order: GenOrder, steps: list[tuple[OrderEvent, datetime, str | None, str]]) -> None:
+def _walk(order: GenOrder, steps: list[tuple[OrderEvent, datetime, str | None, str]],
+          now: datetime) -> None:
+    """Applies the steps up to `now` (what comes later has not happened yet: the order stays
+    where the last one left it, without the rating or the dispute still to come)."""
     from fleet.month_generator import GenEvent
 
     state = OrderState(order.state)
-    for event, at, actor, note in steps:
+    done = list(takewhile(lambda step: step[1] <= now, steps))
+    if not any(event == OrderEvent.RATE for event, *_ in done):
+        order.rating, order.feedback = None, ""
+    if not any(event == OrderEvent.DISPUTE for event, *_ in done):
+        order.dispute_reason = ""
+    for event, at, actor, note in done:
         after = ORDER_MACHINE.next(state, event)
         order.events.append(GenEvent(event.value, state.value, after.value, at, actor, note))
         state = after
     order.state = state.value
 
 
-def order_events(rng: random.Random, order: GenOrder, plans: dict[int, ApprovalPlan], month: Month) -> None:
-    """The order's times and events, from its requests' approvals to the requester's word."""
+def order_events(rng: random.Random, order: GenOrder, plans: dict[int, ApprovalPlan], month: Month,
+                 now: datetime) -> None:
+    """The order's times and events, from its requests' approvals to the requester's word,
+    up to `now`."""
     lead = order.specs[0]
     ready = max((plans[s.key].submit_at if s.emergency else plans[s.key].approved_at) or plans[s.key].submit_at
                 for s in order.specs)
@@ -134,7 +145,7 @@ def order_events(rng: random.Random, order: GenOrder, plans: dict[int, ApprovalP
         cancel_at = min(times[-1] + _min(rng, 10, 120), order.planned_start - timedelta(minutes=20))
         order.times["cancelled_at"] = max(cancel_at, times[-1] + timedelta(minutes=1))
         steps.append((OrderEvent.CANCEL, order.times["cancelled_at"], None, "用车人撤回申请"))
-        _walk(order, steps)
+        _walk(order, steps, now)
         return
     tl = order.timeline
     steps += [(OrderEvent.DEPART, tl.departed_at, None, ""),
@@ -143,7 +154,7 @@ def order_events(rng: random.Random, order: GenOrder, plans: dict[int, ApprovalP
               (OrderEvent.END_SERVICE, tl.service_ended_at, None, ""),
               (OrderEvent.RETURN, tl.returned_at, None, "")]
     steps += _afterwards(rng, order, tl.returned_at, month)
-    _walk(order, steps)
+    _walk(order, steps, now)
 
 
 def _afterwards(rng: random.Random, order: GenOrder, back: datetime, month: Month) -> list:
@@ -169,8 +180,12 @@ def _afterwards(rng: random.Random, order: GenOrder, back: datetime, month: Mont
     return steps
 
 
-def request_events(requests: list[GenRequest], orders: list[GenOrder], plans: dict[int, ApprovalPlan]) -> None:
-    """Each request's history, its own decisions merged in time with its order's progress."""
+def request_events(requests: list[GenRequest], orders: list[GenOrder], plans: dict[int, ApprovalPlan],
+                   now: datetime) -> None:
+    """Each request's history, its own decisions merged in time with its order's progress, up
+    to `now`: an emergency's approval planned later is given at `now` at the latest (approved
+    late — R14 material — but by the time the month is generated: none left waiting in a
+    queue); anything else after `now` has not happened (a request still awaiting approval)."""
     from fleet.month_generator import GenEvent
 
     order_of = {s.key: o for o in orders for s in o.specs}
@@ -180,7 +195,8 @@ def request_events(requests: list[GenRequest], orders: list[GenOrder], plans: di
             (plan.submit_at, 0, RequestEvent.SUBMIT, "applicant", ""),
             (plan.submit_at, 1, RequestEvent.CHECKED, None, ""),
         ]
-        for at, event in plan.decisions:
+        for planned_at, event in plan.decisions:
+            at = min(planned_at, now) if spec.emergency else planned_at
             actor = "applicant" if event == RequestEvent.WITHDRAW else None
             note = "同意" if event == RequestEvent.APPROVE else "理由不充分，请改乘公共交通" \
                 if event == RequestEvent.REJECT else ""
@@ -197,6 +213,8 @@ def request_events(requests: list[GenRequest], orders: list[GenOrder], plans: di
                 timeline.append((order.timeline.returned_at, 6, RequestEvent.COMPLETE, None, ""))
         request = replace(domain(spec), approval_levels=plan.levels)
         for at, _, event, actor, note in sorted(timeline, key=lambda t: (t[0], t[1])):
+            if at > now:
+                break
             after = apply(request, event, at, note)
             gen.events.append(GenEvent(event.value, request.state.value, after.state.value, at, actor, note))
             request = after

@@ -149,9 +149,12 @@ class Fleet:
         return options
 
     def assign(self, group: list[Spec], start: datetime, end: datetime,
-               unfold: Callable[[Booking], Any], hold: bool = True) -> tuple[Booking, Any] | None:
+               unfold: Callable[[Booking], Any], hold: bool = True,
+               fits: Callable[[Any], bool] | None = None) -> tuple[Booking, Any] | None:
         """The first car and driver free for the whole of the order, booked (unless `hold` is
-        False: a car assigned and then released by a cancellation), with what `unfold` made."""
+        False: a car assigned and then released by a cancellation), with what `unfold` made;
+        None when none is free, or when what `unfold` made does not pass `fits` (the
+        generator's clock: an order that would not be back yet is not dispatched)."""
         lead = group[0]
         passengers = sum(s.passenger_count for s in group)
         seats = passengers + 1
@@ -170,6 +173,8 @@ class Fleet:
                            else self._drivers_for(car, lead))
                 booking = self._booking(car, company, rejected_by, group, start, end, passengers)
                 made = unfold(booking)
+                if fits is not None and not fits(made):
+                    return None
                 timeline = made[0]
                 lo, hi = min(start, timeline.departed_at), max(end, timeline.returned_at)
                 if not self.calendar.free(car.plate, lo, hi):

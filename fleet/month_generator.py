@@ -11,6 +11,11 @@ Each order then unfolds on the road (fleet/month_routes.py): times, odometer, fu
 tolls, parking, and the GNSS trips the terminal would have produced; a few trips happen
 without any order (private-use material). The events of requests and orders come from the
 state machines themselves (dispatch/trip_requests.apply, dispatch/orders.ORDER_MACHINE).
+
+Nothing happens after `now` (the time the generator runs): a request is filed before it, an
+order that would come back after it is not dispatched (its request stays approved, as when
+no car is free — a multi-day trip leaving near the month's end), and the histories stop at it
+(an emergency's late approval, the requester's confirmation or rating still to come).
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from dispatch.carpool import CarpoolRules, Place, RideRequest, propose
-from dispatch.months import Month
+from dispatch.months import LOCAL, Month
 from fleet.month_events import approval_plan, order_events, request_events
 from fleet.month_fleet import Booking, Fleet
 from fleet.month_requests import Spec, make_requests
@@ -120,9 +125,16 @@ def _unfold(rng: random.Random, fleet: Fleet, specs: list[Spec], booking: Bookin
                            fleet.efficiency[booking.plate], lead.nights, pays_fuel)
 
 
-def generate_month(scenario: Scenario, month: Month, requests: int = 3000, seed: int = 1) -> MonthPlan:
+FILING_SLACK = timedelta(minutes=10)   # a request is submitted up to 10 min after it is made
+
+
+def generate_month(scenario: Scenario, month: Month, requests: int = 3000, seed: int = 1,
+                   now: datetime | None = None) -> MonthPlan:
+    """The month; `now` (default: the wall clock) bounds every time it holds."""
+    now = now if now is not None else datetime.now(LOCAL)
     rng = random.Random(seed)
-    specs = make_requests(rng, scenario, month, requests)
+    specs = [s for s in make_requests(rng, scenario, month, requests)
+             if s.created_at + FILING_SLACK <= now]
     fleet = Fleet(scenario, random.Random(seed + 1))
     by_key = {s.key: s for s in specs}
     orders: list[GenOrder] = []
@@ -139,9 +151,9 @@ def generate_month(scenario: Scenario, month: Month, requests: int = 3000, seed:
         end = max(s.planned_end for s in group)
         withdrawn = spec.outcome == "withdraw_late" and len(group) == 1
         found = fleet.assign(group, start, end, lambda b, g=group: _unfold(rng, fleet, g, b),
-                             hold=not withdrawn)
+                             hold=not withdrawn, fits=lambda made: made[0].returned_at <= now)
         if found is None:
-            continue  # no car: the request stays approved (not fulfilled)
+            continue  # no car (or not back by now): the request stays approved, not fulfilled
         booking, (timeline, cost) = found
         order = GenOrder(len(orders), group, booking, start, end,
                          None if withdrawn else timeline, None if withdrawn else cost)
@@ -162,8 +174,8 @@ def generate_month(scenario: Scenario, month: Month, requests: int = 3000, seed:
     plans = {s.key: approval_plan(rng, s) for s in specs}
     gen_requests = [GenRequest(s) for s in specs]
     for order in orders:
-        order_events(rng, order, plans, month)
-    request_events(gen_requests, orders, plans)
+        order_events(rng, order, plans, month, now)
+    request_events(gen_requests, orders, plans, now)
     trips = [trip for order in orders if order.timeline for trip in _trips(order, rng)]
-    trips += fleet.private_trips(rng, month, max(3, requests // 150))
+    trips += [t for t in fleet.private_trips(rng, month, max(3, requests // 150)) if t.end <= now]
     return MonthPlan(month, seed, gen_requests, orders, trips, fleet)

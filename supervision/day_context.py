@@ -7,7 +7,9 @@ worker loaded for all of them at once. Pure code.
 - The horizon: the newest fix or now, whichever is later. A day is judged on what is known
   now: a silent terminal (R7), the check time of R4 passing while the car sleeps — the same
   horizon whether positions or the clock woke the worker, so verdicts do not flip between
-  the two.
+  the two. It never passes now + FUTURE_TOLERANCE_MS: a position stamped later than that (a
+  terminal's clock far ahead; ingest takes device times up to a day ahead) is not known yet
+  (`known_until_ms`) and waits, unfolded, until its time comes.
 - Per day: trips, stops and episodes overlapping the day ± 6 h, orders overlapping it ± 1 day,
   the seals and duty registrations around it, the parameters in force at the end of the day
   (or now, for today).
@@ -39,6 +41,7 @@ DAY_MS = 86_400_000
 MARGIN_MS = 6 * 3_600_000          # trips, stops, episodes: the day ± 6 h
 ORDER_MARGIN_MS = DAY_MS           # orders: the day ± 1 day
 MAX_DAYS_BACK = 7
+FUTURE_TOLERANCE_MS = 5 * 60_000   # device clocks a little ahead of ours still count
 
 
 def local_day(ts_ms: int) -> date:
@@ -55,8 +58,15 @@ def days_to_evaluate(first_ms: int, newest_ms: int, max_back: int = MAX_DAYS_BAC
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
+def known_until_ms(now_ms: int) -> int:
+    """The newest device time a pass takes in: positions stamped later wait for their time."""
+    return now_ms + FUTURE_TOLERANCE_MS
+
+
 def horizon_ms(newest_ms: int | None, now_ms: int) -> int:
-    return now_ms if newest_ms is None else max(newest_ms, now_ms)
+    if newest_ms is None:
+        return now_ms
+    return min(max(newest_ms, now_ms), known_until_ms(now_ms))
 
 
 def load_window(days: Sequence[date]) -> tuple[int, int]:
@@ -88,7 +98,7 @@ def vehicle_day(vehicle: VehicleProfile, day: date, horizon: int, loaded: Loaded
     lo, hi = start - MARGIN_MS, end + MARGIN_MS
     o_lo, o_hi = start - ORDER_MARGIN_MS, end + ORDER_MARGIN_MS
     orders = tuple(o for o in loaded.orders if _order_overlaps(o, o_lo, o_hi))
-    vehicle_id = vehicle.id
+    vehicle_id, org_path = vehicle.id, vehicle.org_path
     return VehicleDay(
         vehicle=vehicle, day=day, day_start_ms=start, day_end_ms=end, horizon_ms=horizon,
         working_day=is_working_day(day),
@@ -99,7 +109,9 @@ def vehicle_day(vehicle: VehicleProfile, day: date, horizon: int, loaded: Loaded
         stops=tuple(s for s in loaded.stops if _overlaps(s.start_ms, s.end_ms, lo, hi)),
         episodes=tuple(e for e in loaded.episodes if _overlaps(e.start_ms, e.end_ms, lo, hi)),
         orders=orders, zones=loaded.zones,
-        places_of=lambda p: index.containing(p[0], p[1], None, vehicle_id),
+        # the zones binding this car (its own binding and its owner's org subtree); deleted
+        # ones included: the rules count each only before its deletion (zones.retired)
+        places_of=lambda p: index.containing(p[0], p[1], None, vehicle_id, org_path),
         last_fix=last_fix,
         params=resolve_all(vehicle.org_path, loaded.param_rows, min(horizon, end)),
     )

@@ -83,10 +83,12 @@ class Trackers:
     """The trackers of one vehicle against one zone index."""
 
     def __init__(self, index: ZoneIndex, vehicle_id: int,
-                 settings: TrackerSettings = TrackerSettings()) -> None:
+                 settings: TrackerSettings = TrackerSettings(),
+                 org_path: Sequence[int] | None = None) -> None:
         self.index = index
         self.vehicle_id = vehicle_id
         self.settings = settings
+        self.org_path = org_path  # a zone binds only the cars of its organisation's subtree
 
     def fold(self, state: dict[str, Any], fixes: Sequence[Fix]) -> FoldResult:
         """Folds the fixes (in device-time order, all after the state's last) into a copy of
@@ -113,8 +115,8 @@ class Trackers:
         for p, z in zip(pos_idx.tolist(), zone_idx.tolist(), strict=True):
             zone = self.index.zones[z]
             fix = fixes[located[p]]
-            if zone.always and zone.applies_to == "all" or (
-                    in_force(zone, fix.ts_ms) and binds(zone, self.vehicle_id)):
+            if (zone.always and zone.applies_to == "all" and zone.org_id is None) or (
+                    in_force(zone, fix.ts_ms) and binds(zone, self.vehicle_id, self.org_path)):
                 hits[located[p]].append(zone)
         return hits
 

@@ -1,6 +1,7 @@
 """The frozen evidence bundle of a violation (violation_evidence.bundle, format 1 of the
 design): what the rule judged, with the track around it, the positions that triggered it,
-the zones and orders involved, the driver and the distance. Pure code; the worker loads the
+the zones and orders involved (with the car's lot and the zones of the places the finding
+names: `zone_ids_of`), the driver and the distance. Pure code; the worker loads the
 inputs and stores the result as a new revision (never edited).
 
 The track covers start − 10 min … end + 10 min (the horizon while it goes on; at most a day
@@ -10,14 +11,14 @@ the triggering positions always kept. Times are ISO 8601 in Asia/Shanghai.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from fleet.geodesy import haversine_m
 from supervision.model import Finding, Fix, OrderView, RuleParams, VehicleProfile
 from supervision.rules.common import DAY_MS, local_iso
-from supervision.zones import Zone
+from supervision.zones import Zone, retired
 from web.simplify import simplify_to_budget
 
 FORMAT = 1
@@ -61,6 +62,40 @@ def window(subject: Subject, horizon_ms: int) -> tuple[int, int]:
     end = subject.end_ms if subject.end_ms is not None else max(horizon_ms, subject.start_ms)
     end = min(end, subject.start_ms + MAX_SPAN_MS)
     return subject.start_ms - MARGIN_MS, end + MARGIN_MS
+
+
+# Summary entries that are a place of the car ([lon, lat]): a trip's ends (R1–R3), where it
+# stood (R4, R8, R9), where it left or entered an area (R5), where a gap began and ended (R7).
+PLACE_KEYS = ("from", "to", "at", "exit", "enter")
+# The zones that say where a car stood (not the areas around it: a city's boundary or a
+# permitted area would only zoom the evidence map out to the whole city).
+PLACE_PURPOSES = frozenset({"designated_lot", "sensitive_place", "service_site",
+                            "forbidden_zone"})
+
+
+def _place(value: Any) -> tuple[float, float] | None:
+    if (isinstance(value, list | tuple) and len(value) == 2
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)):
+        return float(value[0]), float(value[1])
+    return None
+
+
+def zone_ids_of(subject: Subject, lot_zone_id: int | None,
+                places_of: Callable[[tuple[float, float]], Iterable[Zone]] | None) -> list[int]:
+    """The zones a bundle shows: the finding's own, the car's designated lot (where it should
+    be), and the places (lots, sensitive places, 定点 sites, forbidden zones) containing the
+    points of its summary (a trip's ends, where it stood) that counted then — so that even an
+    R1 trip shows whether it left the lot and where it went."""
+    ids = list(subject.zone_ids)
+    if lot_zone_id is not None:
+        ids.append(lot_zone_id)
+    if places_of is not None:
+        for key in PLACE_KEYS:
+            at = _place(subject.summary.get(key))
+            if at is not None:
+                ids.extend(z.id for z in places_of(at) if z.purpose in PLACE_PURPOSES
+                           and not retired(z, subject.start_ms))
+    return list(dict.fromkeys(ids))
 
 
 def build(subject: Subject, *, params: RuleParams | None, vehicle: Vehicle | None,

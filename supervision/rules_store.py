@@ -42,12 +42,16 @@ async def claim(pool: asyncpg.Pool, limit: int, settle_s: float = 0.0) -> list[t
     """Takes up to `limit` dirty vehicles, oldest marks first: (vehicle id, from ms). Another
     worker skips the rows this one has locked, so no vehicle is claimed twice. A mark younger
     than `settle_s` waits: ingest writes the trips and stops of the positions it marked for
-    just after it committed them."""
+    just after it committed them. The rows are locked in vehicle_id order, the one order of
+    every statement that takes many rule_dirty rows (migration 0012); a row another
+    transaction holds (ingest upserting it) is skipped, never waited for."""
     rows = await pool.fetch(
         """DELETE FROM rule_dirty WHERE vehicle_id IN (
-               SELECT vehicle_id FROM rule_dirty
-               WHERE marked_at <= now() - make_interval(secs => $2)
-               ORDER BY marked_at FOR UPDATE SKIP LOCKED LIMIT $1)
+               SELECT vehicle_id FROM rule_dirty WHERE vehicle_id IN (
+                   SELECT vehicle_id FROM rule_dirty
+                   WHERE marked_at <= now() - make_interval(secs => $2)
+                   ORDER BY marked_at LIMIT $1)
+               ORDER BY vehicle_id FOR UPDATE SKIP LOCKED)
            RETURNING vehicle_id, from_ts""", limit, float(settle_s))
     return sorted(((r["vehicle_id"], to_ms(r["from_ts"])) for r in rows), key=lambda r: r[0])
 
@@ -60,14 +64,16 @@ async def mark_dirty(conn: asyncpg.Connection | asyncpg.Pool, vehicle_id: int,
                EXCLUDED.from_ts), marked_at = now()""", vehicle_id, to_dt(from_ms))
 
 
-async def mark_recent(pool: asyncpg.Pool, since_ms: int) -> int:
+async def mark_recent(pool: asyncpg.Pool, since_ms: int, now_ms: int) -> int:
     """The tick: every vehicle with a fix since `since_ms` is looked at again from its newest
-    fix (timers: R1 live, R4 at its check times, R7 silence, R16)."""
+    fix, or from now when that fix is stamped ahead of the clock (timers: R1 live, R4 at its
+    check times, R7 silence, R16). Rows in vehicle_id order (see `claim`)."""
     status = await pool.execute(
         """INSERT INTO rule_dirty (vehicle_id, from_ts)
-           SELECT vehicle_id, ts FROM latest_vehicle_state WHERE ts >= $1
+           SELECT vehicle_id, least(ts, $2) FROM latest_vehicle_state WHERE ts >= $1
+           ORDER BY vehicle_id
            ON CONFLICT (vehicle_id) DO UPDATE SET from_ts = least(rule_dirty.from_ts,
-               EXCLUDED.from_ts)""", to_dt(since_ms))
+               EXCLUDED.from_ts)""", to_dt(since_ms), to_dt(now_ms))
     return int(status.split()[-1])
 
 
@@ -156,10 +162,14 @@ async def fixes(conn: asyncpg.Connection | asyncpg.Pool, vehicle_id: int, from_m
     return [_fix(r) for r in rows]
 
 
-async def newest_fix(conn: asyncpg.Connection, vehicle_id: int) -> Fix | None:
+async def newest_fix(conn: asyncpg.Connection, vehicle_id: int,
+                     until_ms: int | None = None) -> Fix | None:
+    """The newest stored position (stamped at or before `until_ms`, when given: a device
+    clock far ahead must not make the future look known)."""
     row = await conn.fetchrow(
-        _FIX_SELECT + " WHERE vehicle_id = $1 ORDER BY ts DESC, seq DESC NULLS LAST LIMIT 1",
-        vehicle_id)
+        _FIX_SELECT + """ WHERE vehicle_id = $1 AND ($2::timestamptz IS NULL OR ts <= $2)
+            ORDER BY ts DESC, seq DESC NULLS LAST LIMIT 1""",
+        vehicle_id, None if until_ms is None else to_dt(until_ms))
     return None if row is None else _fix(row)
 
 

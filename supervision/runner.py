@@ -31,7 +31,14 @@ import asyncpg
 
 from fleet.config import Settings
 from fleet.db import create_pool
-from supervision import day_store, reminder_store, rules_store, vehicle_pass, zone_store
+from supervision import (
+    audit_store,
+    day_store,
+    reminder_store,
+    rules_store,
+    vehicle_pass,
+    zone_store,
+)
 from supervision.day_context import DAY_MS, local_day
 from supervision.evidence import Vehicle
 from supervision.model import Finding
@@ -45,6 +52,7 @@ log = logging.getLogger(__name__)
 R14_LOOKBACK_MS = 30 * DAY_MS
 R14_LOCK_CLASS = rules_store.LOCK_CLASS + 1
 ZONE_CHECK_S = 5.0
+RETIRED_ZONES_KEPT_MS = 60 * DAY_MS   # past every day a pass judges again (7 back, R14's 30)
 
 _ZONE_FINGERPRINT = """SELECT (SELECT count(*) FROM geofences) AS zones,
     (SELECT max(updated_at) FROM geofences) AS updated,
@@ -99,7 +107,11 @@ class RulesWorker:
         fingerprint = tuple(await self.pool.fetchrow(_ZONE_FINGERPRINT))
         self._zones_checked = time.monotonic()
         if self._zones is None or fingerprint != self._fingerprint:
-            self._zones = ZoneSet.of(await zone_store.load_zones(self.pool))
+            # deleted zones too, until RETIRED_ZONES_KEPT_MS after their deletion: a day
+            # judged again counts them for the times before they were deleted
+            retired_after = rules_store.to_dt(self.clock() - RETIRED_ZONES_KEPT_MS)
+            self._zones = ZoneSet.of(await zone_store.load_zones(
+                self.pool, include_inactive=True, retired_after=retired_after))
             self._fingerprint = fingerprint
             self.stats["zone_index_builds"] += 1
         return self._zones
@@ -158,7 +170,7 @@ class RulesWorker:
     async def tick(self) -> None:
         now_ms = self.clock()
         marked = await rules_store.mark_recent(
-            self.pool, now_ms - int(self.settings.recent_h * 3_600_000))
+            self.pool, now_ms - int(self.settings.recent_h * 3_600_000), now_ms)
         self.stats["tick_marked"] += marked
         await self.emergencies(now_ms)
         for reminder in await reminder_store.unpublished(self.pool, self.settings.reminder_retry_s):
@@ -193,6 +205,14 @@ class RulesWorker:
                 return
             await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", R14_LOCK_CLASS,
                                view.request_id)
+            # what is stored, read again under the audit lock (an inspector's move since the
+            # first read is seen: no record with a stale from/to state)
+            await audit_store.lock_chain(conn)
+            now_stored = (await day_store.stored_requests(conn, [view.request_id])).get(
+                view.request_id)
+            actions = reconcile([now_stored] if now_stored is not None else [], findings)
+            if all(a.kind == "keep" and not a.audit for a in actions):
+                return
             info = None if view.vehicle_id is None else await day_store.vehicle(conn, view.vehicle_id)
             vehicle = None if info is None else Vehicle(info.profile, info.org_name_zh,
                                                         info.org_name_en)

@@ -24,9 +24,10 @@ def _iso(row: asyncpg.Record | dict) -> dict[str, Any]:
 
 
 async def _mark_dirty(conn: asyncpg.Connection, vehicle_sql: str, arg: int, from_ts: datetime) -> None:
+    """Rows in vehicle_id order, like every multi-row upsert of rule_dirty (migration 0012)."""
     await conn.execute(
         f"""INSERT INTO rule_dirty (vehicle_id, from_ts)
-            SELECT v.id, $2::timestamptz FROM vehicles v WHERE {vehicle_sql}
+            SELECT v.id, $2::timestamptz FROM vehicles v WHERE {vehicle_sql} ORDER BY v.id
             ON CONFLICT (vehicle_id) DO UPDATE SET from_ts = least(rule_dirty.from_ts, EXCLUDED.from_ts),
                 marked_at = now()""", arg, from_ts)
 
@@ -108,9 +109,12 @@ async def delete_seal(conn: asyncpg.Connection, before: asyncpg.Record, user_id:
 
 async def add_duty(conn: asyncpg.Connection, vehicle_id: int, starts_at: datetime,
                    ends_at: datetime, reason: str, user_id: int) -> asyncpg.Record:
+    """A registration (with the car's plate), its audit record, the car marked from its start."""
     row = await conn.fetchrow(
-        f"""INSERT INTO duty_registrations (vehicle_id, starts_at, ends_at, reason, created_by)
-            VALUES ($1, $2, $3, $4, $5) RETURNING {_DUTY}""",
+        f"""WITH d AS (
+                INSERT INTO duty_registrations (vehicle_id, starts_at, ends_at, reason, created_by)
+                VALUES ($1, $2, $3, $4, $5) RETURNING {_DUTY})
+            SELECT d.*, v.plate FROM d JOIN vehicles v ON v.id = d.vehicle_id""",
         vehicle_id, starts_at, ends_at, reason, user_id)
     await audit_store.append(conn, user_id, f"duty:{row['id']}", "created", None, "active", reason,
                              _iso(row))
@@ -122,7 +126,7 @@ async def lock_duty(conn: asyncpg.Connection, duty_id: int) -> asyncpg.Record | 
     await audit_store.lock_chain(conn)  # the audit lock before the row: one order for all
     return await conn.fetchrow(
         """SELECT d.id, d.vehicle_id, d.starts_at, d.ends_at, d.reason, d.created_by, d.created_at,
-                  o.path AS org_path
+                  v.plate, o.path AS org_path
            FROM duty_registrations d JOIN vehicles v ON v.id = d.vehicle_id
            JOIN organisations o ON o.id = v.owner_org_id
            WHERE d.id = $1 FOR UPDATE OF d""", duty_id)
@@ -131,8 +135,11 @@ async def lock_duty(conn: asyncpg.Connection, duty_id: int) -> asyncpg.Record | 
 async def update_duty(conn: asyncpg.Connection, before: asyncpg.Record, starts_at: datetime,
                       ends_at: datetime, reason: str, user_id: int) -> asyncpg.Record:
     row = await conn.fetchrow(
-        f"""UPDATE duty_registrations SET starts_at = $2, ends_at = $3, reason = $4 WHERE id = $1
-            RETURNING {_DUTY}""", before["id"], starts_at, ends_at, reason)
+        f"""WITH d AS (
+                UPDATE duty_registrations SET starts_at = $2, ends_at = $3, reason = $4
+                WHERE id = $1 RETURNING {_DUTY})
+            SELECT d.*, v.plate FROM d JOIN vehicles v ON v.id = d.vehicle_id""",
+        before["id"], starts_at, ends_at, reason)
     await audit_store.append(conn, user_id, f"duty:{row['id']}", "changed", "active", "active",
                              reason, {"before": _iso(before),
                                       "after": _iso(row)})

@@ -32,6 +32,9 @@ class Target:
     orders: tuple[OrderView, ...]
     horizon_ms: int
     terminal_uid: str | None = None
+    # the zones containing a point (for the evidence's context zones: where a trip began and
+    # ended, where the car stood); None: only the finding's zones and the car's lot
+    places_of: Callable[[tuple[float, float]], list[Zone]] | None = None
 
     @property
     def vehicle_id(self) -> int | None:
@@ -103,8 +106,10 @@ class Writer:
                      driver: dict[str, Any] | None) -> dict[str, Any]:
         lo, hi = evidence.window(subject, target.horizon_ms)
         fixes = [] if target.vehicle_id is None else await rules_store.fixes(
-            self.conn, target.vehicle_id, lo, hi + 1)
-        zones = [self.zones[z] for z in subject.zone_ids if z in self.zones]
+            self.conn, target.vehicle_id, lo, min(hi, target.horizon_ms) + 1)
+        lot_id = target.vehicle.profile.lot_zone_id if target.vehicle is not None else None
+        zone_ids = evidence.zone_ids_of(subject, lot_id, target.places_of)
+        zones = [self.zones[z] for z in zone_ids if z in self.zones]
         orders = [o for o in target.orders if o.id in set(subject.order_ids)]
         return evidence.build(subject, params=target.params, vehicle=target.vehicle,
                               driver=driver, horizon_ms=target.horizon_ms, fixes=fixes,

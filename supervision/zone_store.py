@@ -17,16 +17,18 @@ import asyncpg
 from supervision.zones import Zone, zone_from_row
 
 # Every column a Zone needs, the owner's org path and the members of a bound group.
-_SELECT = """
+_COLUMNS = """
 SELECT g.id, g.code, g.name_zh, g.name_en, g.shape, g.purpose, g.category, g.city_code,
        g.geojson, g.radius_m, g.buffer_m, g.speed_limit_kmh, g.active, g.org_id,
        g.line_geojson, g.time_windows, g.valid_from, g.valid_to, g.applies_to,
        g.vehicle_group_id, g.vehicle_id, g.version, g.updated_at,
        o.path AS org_path,
        (SELECT coalesce(array_agg(m.vehicle_id ORDER BY m.vehicle_id), '{}')
-          FROM vehicle_group_members m WHERE m.group_id = g.vehicle_group_id) AS vehicle_group_ids
+          FROM vehicle_group_members m WHERE m.group_id = g.vehicle_group_id) AS vehicle_group_ids"""
+_FROM = """
 FROM geofences g LEFT JOIN organisations o ON o.id = g.org_id
 """
+_SELECT = _COLUMNS + _FROM
 
 # Columns the API writes (besides code, which is set on insert only).
 WRITABLE = (
@@ -36,17 +38,36 @@ WRITABLE = (
 )
 
 
+# A deleted (deactivated) zone's retirement: when its current inactive run began — the first
+# version saved inactive after its last active one (a later edit of the deleted zone does not
+# move it) — else its last change. As epoch ms: zone_from_row takes it as Zone.retired_ms.
+_RETIRED = """,
+       CASE WHEN NOT g.active THEN (extract(epoch FROM coalesce(
+           (SELECT min(v.changed_at) FROM geofence_versions v
+             WHERE v.geofence_id = g.id AND v.zone ->> 'active' = 'false'
+               AND v.version > coalesce((SELECT max(w.version) FROM geofence_versions w
+                                          WHERE w.geofence_id = g.id
+                                            AND w.zone ->> 'active' = 'true'), 0)),
+           g.updated_at)) * 1000)::bigint END AS retired_ms"""
+
+
 async def load_zones(
     conn: asyncpg.Connection | asyncpg.Pool,
     *,
     include_inactive: bool = False,
+    retired_after: datetime | None = None,
     ids: Sequence[int] | None = None,
 ) -> list[Zone]:
-    """The zones (active ones unless asked), ready for a ZoneIndex."""
+    """The zones (active ones unless asked), ready for a ZoneIndex. With `include_inactive`
+    the deleted ones come too, each with its deactivation time (Zone.retired_ms: it still
+    counts for the times before, so that re-judging a past day finds what was found then);
+    `retired_after` leaves out those deleted before that time (no day judged now needs them)."""
     rows = await conn.fetch(
-        _SELECT + " WHERE ($1 OR g.active) AND ($2::int[] IS NULL OR g.id = ANY($2::int[]))"
-        " ORDER BY g.id",
-        include_inactive, list(ids) if ids is not None else None,
+        _COLUMNS + _RETIRED + _FROM
+        + """ WHERE ($1 OR g.active) AND ($2::int[] IS NULL OR g.id = ANY($2::int[]))
+              AND (g.active OR $3::timestamptz IS NULL OR g.updated_at >= $3)
+            ORDER BY g.id""",
+        include_inactive, list(ids) if ids is not None else None, retired_after,
     )
     return [zone_from_row(row) for row in rows]
 

@@ -49,9 +49,12 @@ SELECT device_id, (extract(epoch FROM ts) * 1000)::bigint AS ts_ms, seq FROM mov
 
 # The rules worker (`fleet rules`) looks at these cars again from the oldest device time
 # stored now: late data (盲区补报) makes it replay from there (supervision/runner.py).
+# Rows in vehicle_id order, like every multi-row upsert of rule_dirty (the worker's tick,
+# migration 0012's triggers): two such statements never lock the same cars in opposite orders.
 _RULES_DIRTY = f"""
 INSERT INTO rule_dirty (vehicle_id, from_ts)
 SELECT vehicle_id, {_EPOCH_MS.format("min(ts_ms)")} FROM positions_in GROUP BY vehicle_id
+ORDER BY vehicle_id
 ON CONFLICT (vehicle_id) DO UPDATE SET from_ts = least(rule_dirty.from_ts, EXCLUDED.from_ts),
     marked_at = now()"""
 

@@ -3,8 +3,12 @@ with its evidence, explanations, files and audit trail, and the moves its reader
 
 Reach: inspectors and admins read every violation of the province; org admins and
 dispatchers those of their subtree (a dispatcher's is the city); anyone else is refused (403).
-A violation out of reach is a 404, never a 403. A 机要 car's track and triggering positions
-are withheld from users not cleared for its positions (domain.md §1).
+A violation out of reach is a 404, never a 403. Inspectors read province-wide but act (send,
+decide, close, refer) only on the violations of units within their own scope (a province
+inspector: all; domain.md §1). A 机要 car's positions are withheld from users not cleared for
+them (domain.md §1): its track and triggering fixes, and every coordinate in the summary
+(where a trip began and ended, where the car stood, left or entered an area), in the zones
+and orders of the evidence — in the list as in the detail.
 """
 
 from __future__ import annotations
@@ -42,11 +46,13 @@ def not_found(violation_id: int) -> ApiError:
     return ApiError(404, f"Violation {violation_id} not found.", code="violation_not_found")
 
 
-def item(row: asyncpg.Record) -> dict[str, Any]:
+def item(row: asyncpg.Record, user: Principal) -> dict[str, Any]:
     out = {name: row[name] for name in _ITEM_FIELDS}
     out["order_ids"] = list(row["order_ids"] or [])
     message = row["message"]
     out["message"] = message if isinstance(message, dict) else None
+    if position_withheld(user, row):
+        out["summary"] = strip_positions(out["summary"] or {})
     return out
 
 
@@ -69,16 +75,50 @@ def in_unit_scope(user: Principal, org_path: list[int] | None) -> bool:
     return user.scope_root_id in (org_path or [])
 
 
+def inspects(user: Principal, org_path: list[int] | None) -> bool:
+    """May act as the inspector on a violation of this unit: admins anywhere, an inspector
+    within the subtree of their scope (a province-level inspector: everywhere)."""
+    if "admin" in user.roles:
+        return True
+    return "inspector" in user.roles and in_unit_scope(user, org_path)
+
+
 def acting_as(user: Principal, org_path: list[int] | None) -> set[Actor]:
-    return actor_kind(user.roles, in_unit_scope(user, org_path))
+    parts = actor_kind(user.roles, in_unit_scope(user, org_path))
+    if not inspects(user, org_path):
+        parts.discard(Actor.INSPECTOR)    # reads province-wide, acts within its scope only
+    return parts
 
 
 def position_withheld(user: Principal, row: asyncpg.Record) -> bool:
     return row["use_category"] == "confidential" and not user.sees_confidential_positions
 
 
+# Keys whose value pins the car (or an order of it) to a place: GeoJSON geometries, points.
+_PLACE_KEYS = frozenset({"lat", "lon", "coordinates", "geojson", "geometry", "line_geojson",
+                         "centre", "track"})
+
+
+def _is_position(value: Any) -> bool:
+    """[lon, lat] (or [lon, lat, height]) numbers."""
+    return (isinstance(value, list | tuple) and len(value) in (2, 3)
+            and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value))
+
+
+def strip_positions(value: Any) -> Any:
+    """The value with every coordinate taken out: a [lon, lat] pair, a lat or lon, a geometry
+    become None (the keys stay, so readers see that something was withheld); times, names,
+    distances and durations are kept."""
+    if isinstance(value, dict):
+        return {k: None if k in _PLACE_KEYS or _is_position(v) else strip_positions(v)
+                for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [None if _is_position(v) else strip_positions(v) for v in value]
+    return value
+
+
 def _withhold(bundle: dict[str, Any]) -> dict[str, Any]:
-    return {**bundle, "track": None, "points": [],
+    return {**strip_positions(bundle), "track": None, "points": [],
             "withheld": "positions of a confidential (机要) vehicle"}
 
 
@@ -100,9 +140,11 @@ async def detail(pool: asyncpg.Pool, user: Principal, violation_id: int) -> dict
     explanations = [{**dict(x), "attachments": [f for f in files if f["explanation_id"] == x["id"]]}
                     for x in await q.explanations(pool, violation_id)]
     audit = [dict(r) for r in await audit_store.trail(pool, subject(violation_id))]
+    if withheld:
+        audit = [{**a, "data": strip_positions(a["data"])} for a in audit]
     parts = acting_as(user, row["org_path"])
     return {
-        **item(row), "finding_key": row["finding_key"], "params": row["params"],
+        **item(row, user), "finding_key": row["finding_key"], "params": row["params"],
         "params_version": row["params_version"], "position_withheld": withheld,
         "evidence": evidence, "explanations": explanations, "audit": audit,
         "acting_as": sorted(p.value for p in parts if p is not Actor.SYSTEM),

@@ -1,5 +1,14 @@
 """Writing geofences: one zone (create, update with an optimistic version, deactivate) and a
-GeoJSON import that writes every feature or none. The caller owns the transaction."""
+GeoJSON import that writes every feature or none. The caller owns the transaction.
+
+An import is an edit like any other: a feature naming an existing zone (by `code`) with the
+`version` it was exported at is refused when the zone has moved on since (409 stale_version,
+listing the features concerned; nothing written) — an old file never silently overwrites a
+newer edit. A feature without `version` (a file made by hand) is taken as it is. A feature
+that says what is stored already (the same place — a circle's centre within 1 m and the same
+radius, a polygon's or a corridor route's vertices within about a centimetre — and the same
+properties) is "unchanged": no new version.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +22,14 @@ import shapely
 from pydantic import ValidationError
 from shapely.geometry import shape as geojson_shape
 
+from fleet.geodesy import haversine_m
 from supervision import zone_store
 from supervision.zone_validation import Problem, zone_fields
 from web.errors import ApiError
 from web.principal import Principal
 from web.queries import zones as q
 from web.schemas.geofences import ZoneIn
-from web.zone_access import bare_geometry, editable, visible
+from web.zone_access import bare_geometry, centre_of, editable, visible
 
 ACCESS_CODES = {"organisation_not_found": 404, "forbidden": 403}
 
@@ -158,30 +168,81 @@ def _feature_data(feature: Any) -> tuple[dict[str, Any] | None, list[Problem]]:
     return dumped, []
 
 
-def _same(fields: Mapping[str, Any], row: Mapping[str, Any]) -> bool:
-    for key, value in fields.items():
-        if key == "wkb":
-            continue
-        stored = row[key]
-        if key == "geojson":
-            a, b = geojson_shape(value), geojson_shape(bare_geometry(stored))
-            if not shapely.equals_exact(a, b, tolerance=1e-9):
-                return False
-        elif isinstance(value, float) and isinstance(stored, float):
-            if not math.isclose(value, stored, rel_tol=1e-6):
-                return False
-        elif value != stored:
-            return False
-    return True
+# What "the same place" allows: a circle's centre (read back as its 48-gon's mean, which the
+# stored floats shift by far less), a vertex (1e-7° ≈ 1 cm), a length in metres.
+CENTRE_TOLERANCE_M = 1.0
+VERTEX_TOLERANCE_DEG = 1e-7
+LENGTH_TOLERANCE_M = 0.01
+_PLACE_FIELDS = frozenset({"geojson", "wkb", "radius_m", "buffer_m", "line_geojson"})
+
+
+def _same_shape(a: Mapping[str, Any] | None, b: Mapping[str, Any] | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return bool(shapely.equals_exact(geojson_shape(bare_geometry(a)),
+                                     geojson_shape(bare_geometry(b)),
+                                     tolerance=VERTEX_TOLERANCE_DEG))
+
+
+def _same_length(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is b
+    return math.isclose(float(a), float(b), abs_tol=LENGTH_TOLERANCE_M)
+
+
+def _same_place(fields: Mapping[str, Any], data: Mapping[str, Any],
+                row: Mapping[str, Any]) -> bool:
+    shape = fields["shape"]
+    if shape != row["shape"]:
+        return False
+    if shape == "circle":
+        stored = centre_of(row)
+        centre = data.get("centre")
+        return (stored is not None and centre is not None
+                and haversine_m(stored[1], stored[0], centre[1], centre[0]) <= CENTRE_TOLERANCE_M
+                and _same_length(fields["radius_m"], row["radius_m"]))
+    if shape == "corridor":
+        return (_same_shape(fields["line_geojson"], row["line_geojson"])
+                and _same_length(fields["buffer_m"], row["buffer_m"]))
+    return _same_shape(fields["geojson"], row["geojson"])
+
+
+def _same_value(value: Any, stored: Any) -> bool:
+    if isinstance(value, float) or isinstance(stored, float):
+        return (value is not None and stored is not None
+                and math.isclose(float(value), float(stored), rel_tol=1e-9, abs_tol=1e-9))
+    return value == stored
+
+
+def _same(fields: Mapping[str, Any], data: Mapping[str, Any], row: Mapping[str, Any]) -> bool:
+    """Whether the feature says what the stored zone says (place and every property)."""
+    if not _same_place(fields, data, row):
+        return False
+    return all(_same_value(value, row[key]) for key, value in fields.items()
+               if key not in _PLACE_FIELDS)
+
+
+def _version_of(feature: Any) -> tuple[int | None, list[Problem]]:
+    props = feature.get("properties") if isinstance(feature, Mapping) else None
+    version = props.get("version") if isinstance(props, Mapping) else None
+    if version is None:
+        return None, []
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        return None, [Problem("version", "bad_version",
+                              "version: the zone's version the file was exported at.")]
+    return version, []
 
 
 async def import_features(conn: asyncpg.Connection, user: Principal, scope: list[int],
                           features: list[Any]) -> dict[str, Any]:
     """Every feature checked first; any problem -> 422 listing each feature's problems and
-    nothing written. A feature whose code exists updates that zone (when it differs)."""
-    planned, errors, seen_codes = [], [], set()
+    nothing written; a feature exported at an older version of its zone -> 409 stale_version
+    and nothing written. A feature whose code exists updates that zone when it differs."""
+    planned, errors, stale, seen_codes = [], [], [], set()
     for index, feature in enumerate(features):
         data, problems = _feature_data(feature)
+        version, more = _version_of(feature)
+        problems += more
         current = None
         if data is not None:
             code = data.get("code")
@@ -202,18 +263,30 @@ async def import_features(conn: asyncpg.Connection, user: Principal, scope: list
             errors.append({"index": index, "code": (data or {}).get("code"),
                            "problems": [p.to_json() for p in problems]})
         else:
+            if current is not None and version is not None and version != current["version"]:
+                problem = Problem("version", "stale_version",
+                                  f"Exported at version {version}; the zone is at version "
+                                  f"{current['version']} now.")
+                stale.append({"index": index, "code": current["code"], "id": current["id"],
+                              "version": version, "stored_version": current["version"],
+                              "problems": [problem.to_json()]})
             planned.append((index, data, fields, current))
     if errors:
         raise ApiError(422, f"{len(errors)} of {len(features)} features are not valid zones; "
                        "nothing was imported.", code="import_invalid",
                        details={"features": errors})
+    if stale:
+        raise ApiError(409, f"{len(stale)} of {len(features)} features were exported before "
+                       "their zone's latest change; nothing was imported. Export again and "
+                       "redo your edits there.", code="stale_version",
+                       details={"features": stale})
     result: dict[str, Any] = {"created": 0, "updated": 0, "unchanged": 0, "zones": []}
     for index, data, fields, current in planned:
         if current is None:
             row = await zone_store.insert_zone(
                 conn, data.get("code") or new_code(fields["city_code"]), fields, user.id)
             action = "created"
-        elif _same(fields, current):
+        elif _same(fields, data, current):
             row, action = current, "unchanged"
         else:
             row = await zone_store.update_zone(conn, current, fields, user.id)

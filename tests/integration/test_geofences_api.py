@@ -4,10 +4,13 @@ organisation scope, bad geometry 422; vehicle groups a zone binds to."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fleet.users import upsert_user
 from supervision import zone_store
 from supervision.zones import ZoneIndex
 from tests.integration.web_app import PASSWORD, assert_error, login, new_client
+from web import export_names
 
 SQUARE = {"type": "Polygon", "coordinates": [[[114.30, 30.58], [114.31, 30.58], [114.31, 30.59],
                                               [114.30, 30.59], [114.30, 30.58]]]}
@@ -253,3 +256,71 @@ async def test_map_layers_still_serve_the_console(client):
     await login(client, "dispatcher")
     layers = (await client.get("/api/v1/map/layers")).json()
     assert layers["lots"]["features"] and layers["city_boundaries"]["features"]
+
+
+async def test_reimporting_an_unchanged_export_writes_no_version(client, db):
+    """Every zone of the province (the seeded circles, polygons, corridors) exported and
+    imported back: all unchanged, not one new version."""
+    await login(client, "admin")
+    await client.post("/api/v1/geofences", json={**ROAD, "code": "RT-ROAD"})
+    exported = (await client.get("/api/v1/geofences/export")).json()
+    circles = [f for f in exported["features"] if f["properties"]["shape"] == "circle"]
+    assert len(circles) >= 10
+    before = dict(await db.fetch("SELECT id, version FROM geofences"))
+    again = await client.post("/api/v1/geofences/import", json=exported)
+    assert again.status_code == 200, again.text
+    result = again.json()
+    assert (result["created"], result["updated"]) == (0, 0)
+    assert result["unchanged"] == len(exported["features"])
+    assert dict(await db.fetch("SELECT id, version FROM geofences")) == before
+    # a circle moved by more than a metre, or resized, is a change
+    moved = {**circles[0], "properties": {**circles[0]["properties"]}}
+    lon, lat = moved["properties"]["centre"]
+    moved["properties"]["centre"] = [lon + 0.0001, lat]                   # ≈ 10 m east
+    changed = (await client.post("/api/v1/geofences/import",
+                                 json={"type": "FeatureCollection", "features": [moved]})).json()
+    assert (changed["updated"], changed["zones"][0]["version"]) == (1, circles[0]["properties"]["version"] + 1)
+
+
+async def test_an_old_export_never_overwrites_a_newer_edit(client, db):
+    await login(client, "admin")
+    made = (await client.post("/api/v1/geofences", json={**FUEL, "code": "ST-FUEL"})).json()
+    club = (await client.post("/api/v1/geofences", json={**CLUB, "code": "ST-CLUB"})).json()
+    old = (await client.get("/api/v1/geofences/export?q=ST-")).json()
+    assert {f["properties"]["version"] for f in old["features"]} == {1}
+    edited = await client.put(f"/api/v1/geofences/{made['id']}",
+                              json={**FUEL, "code": "ST-FUEL", "radius_m": 90, "version": 1})
+    assert edited.status_code == 200 and edited.json()["version"] == 2
+    for feature in old["features"]:                 # someone edits the old file, then imports
+        feature["properties"]["name_zh"] += "（改）"
+    refused = await client.post("/api/v1/geofences/import", json=old)
+    error = assert_error(refused, 409)
+    assert error["code"] == "stale_version"
+    [stale] = error["details"]["features"]
+    assert (stale["code"], stale["version"], stale["stored_version"]) == ("ST-FUEL", 1, 2)
+    rows = {r["code"]: r for r in await db.fetch(
+        "SELECT code, version, name_zh, radius_m FROM geofences WHERE code LIKE 'ST-%'")}
+    assert (rows["ST-FUEL"]["version"], rows["ST-FUEL"]["radius_m"]) == (2, 90)
+    assert (rows["ST-CLUB"]["version"], rows["ST-CLUB"]["name_zh"]) == (1, CLUB["name_zh"])  # all or nothing
+    # the current export imports (and the club's name change is a new version)
+    fresh = (await client.get("/api/v1/geofences/export?q=ST-CLUB")).json()
+    fresh["features"][0]["properties"]["name_zh"] = "测试会所（改）"
+    done = (await client.post("/api/v1/geofences/import", json=fresh)).json()
+    assert done["updated"] == 1 and done["zones"][0]["version"] == club["version"] + 1
+    bad = {**fresh["features"][0], "properties": {**fresh["features"][0]["properties"], "version": "2"}}
+    refused = await client.post("/api/v1/geofences/import",
+                                json={"type": "FeatureCollection", "features": [bad]})
+    problems = assert_error(refused, 422)["details"]["features"][0]["problems"]
+    assert "bad_version" in {p["code"] for p in problems}
+
+
+async def test_the_export_is_named_by_wuhans_day(client, monkeypatch):
+    class LateEvening(datetime):
+        @classmethod
+        def now(cls, tz=None):  # noqa: ANN001, ANN206
+            return datetime(2026, 12, 1, 17, 30, tzinfo=UTC).astimezone(tz)
+
+    monkeypatch.setattr(export_names, "datetime", LateEvening)
+    await login(client, "admin")
+    exported = await client.get("/api/v1/geofences/export")
+    assert 'filename="zones-20261202-0130.geojson"' in exported.headers["content-disposition"]

@@ -74,6 +74,21 @@ async def test_rate_limit_per_client(client, settings):
     assert_error(await client.post(URL, content=b"{}", headers={"content-type": "application/json"}), 429)
 
 
+async def test_a_citizen_who_fixes_mistakes_is_not_throttled_but_a_flood_is(client, settings):
+    """Submissions refused by validation do not count toward the 5 reports an hour; every
+    attempt counts toward the flood limit (30 an hour)."""
+    for _ in range(10):                              # a form sent back ten times with mistakes
+        assert_error(await client.post(URL, json=report(settings, place="", lat=None)), 422)
+    assert_error(await client.post(URL, json=report(settings, token="x" * 40)), 422)
+    accepted = await client.post(URL, json=report(settings))
+    assert accepted.status_code == 202, accepted.text
+    for _ in range(18):                              # 30 attempts so far
+        assert_error(await client.post(URL, content=b"{}", headers={"content-type": "application/json"}), 422)
+    flooded = await client.post(URL, json=report(settings))
+    assert assert_error(flooded, 429)["code"] == "too_many_reports"
+    assert int(flooded.headers["retry-after"]) > 0
+
+
 async def test_bad_input_and_size(client, settings):
     assert_error(await client.post(URL, json=report(settings, seen_at="2020-01-01T00:00:00+08:00")), 422)
     assert_error(await client.post(URL, json=report(settings, place="", lat=None)), 422)

@@ -101,6 +101,10 @@ async def test_a_trip_without_an_order_is_an_alarm_until_a_late_order_covers_it(
     assert bundle["orders_checked"]["from"] and bundle["distance"]["gnss_km"] > 7
     assert 20 < len(bundle["track"]["coordinates"]) <= 1000
     assert [p["ts"][11:16] for p in bundle["points"]] == ["21:00", "21:26"]
+    # the zones around it: the car's lot (where the trip began), never none
+    lot_id = await db.fetchval("SELECT lot_geofence_id FROM vehicles WHERE id = $1", car.vehicle_id)
+    lot = next(z for z in bundle["zones"] if z["id"] == lot_id)
+    assert lot["purpose"] == "designated_lot" and lot["geojson"]["type"] == "Polygon"
     assert [(a["action"], a["to_state"]) for a in await trail(db, r1["id"])] == [("detected", "open")]
     r2 = await violation(db, "R2", car.vehicle_id)
     assert r2 is not None and r2["severity"] == "alarm"
@@ -263,7 +267,7 @@ async def folded_through(db, vehicle_id: int, ts_ms: int) -> None:
 
 async def assert_as_one_fold(db, vehicle_id: int) -> None:
     """What the worker wrote, in pieces and replays, equals one fold of every stored fix."""
-    zones = ZoneSet.of(await zone_store.load_zones(db))
+    zones = ZoneSet.of(await zone_store.load_zones(db, include_inactive=True))
     fixes = await rules_store.fixes(db, vehicle_id, 0)
     whole = Trackers(zones.index, vehicle_id).fold(fresh_state(), fixes)
     expected = sorted((e.kind, e.key, e.start_ms, e.end_ms, e.data.get("fixes")) for e in

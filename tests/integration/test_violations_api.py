@@ -7,15 +7,22 @@ from __future__ import annotations
 import csv
 import io
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
 
 from fleet.db import create_pool
+from fleet.users import upsert_user
 from supervision import audit_store, violation_store
-from tests.integration.violation_fixtures import make_violation, review_users, unit_car
+from tests.integration.violation_fixtures import (
+    PASSWORD,
+    make_violation,
+    review_users,
+    unit_car,
+)
 from tests.integration.web_app import assert_error, login, new_client
+from web import export_names
 from web.jobs import platform_jobs, run_once
 
 DAY = date(2026, 11, 30)  # a Monday
@@ -38,6 +45,10 @@ async def three(db, cars):
     second = await make_violation(db, wuhan, DAY + timedelta(days=1), with_positions=False)
     third = await make_violation(db, huangshi, DAY, rule_id="R6", severity="warn", with_positions=False)
     return first, second, third
+
+
+async def root_code(db) -> str:
+    return await db.fetchval("SELECT code FROM organisations WHERE parent_id IS NULL")
 
 
 @asynccontextmanager
@@ -191,11 +202,21 @@ async def test_info_is_never_sent_and_refer(app, db, cars):
         assert referred.json()["state"] == "referred"
 
 
-async def test_exports_open(app, cars, three):
+class LateEvening(datetime):
+    """17:30 UTC: 01:30 of the next day in Wuhan."""
+
+    @classmethod
+    def now(cls, tz=None):  # noqa: ANN001, ANN206
+        return datetime(2026, 12, 1, 17, 30, tzinfo=UTC).astimezone(tz)
+
+
+async def test_exports_open(app, cars, three, monkeypatch):
+    monkeypatch.setattr(export_names, "datetime", LateEvening)
     async with as_user(app, "inspector") as client:
         got = await client.get("/api/v1/violations/export", params={"format": "csv", "rule": "R1"})
         assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
         assert "filename*=UTF-8''" in got.headers["content-disposition"]
+        assert "violations-20261202.csv" in got.headers["content-disposition"]  # Wuhan's day
         assert got.content.startswith(b"\xef\xbb\xbf")
         rows = list(csv.reader(io.StringIO(got.content.decode("utf-8-sig"))))
         assert rows[0][0] == "编号 (id)" and len(rows) == 3
@@ -278,3 +299,42 @@ async def test_bad_input_on_a_real_violation(app, cars, three):
         assert assert_error(not_multipart, 415)["code"] == "multipart_required"
         empty = await unit.post(f"{url}/attachments", files={"file": ("a.pdf", b"", "application/pdf")})
         assert_error(empty, 422)
+
+
+async def test_two_inspectors_on_the_same_version_the_loser_is_told_it_is_stale(app, db, cars, three):
+    first = three[0]
+    await upsert_user(db, username="inspector2", display_name="稽查员二", org_code=await root_code(db),
+                      roles=["inspector"], password=PASSWORD)
+    async with as_user(app, "inspector") as one, as_user(app, "inspector2") as two:
+        url = f"/api/v1/violations/{first}/events"
+        assert (await one.get(f"/api/v1/violations/{first}")).json()["version"] == 1
+        assert (await two.get(f"/api/v1/violations/{first}")).json()["version"] == 1
+        sent = await one.post(url, json={"event": "send", "version": 1})
+        assert sent.status_code == 200, sent.text
+        lost = await two.post(url, json={"event": "confirm", "version": 1, "reason": "轨迹清楚"})
+        error = assert_error(lost, 409)
+        assert (error["code"], error["details"]["version"]) == ("stale_version", 2)
+
+
+async def test_a_city_inspector_reads_the_province_but_acts_in_its_city(app, db, cars, three):
+    first, _, third = three                       # Wuhan's, and 黄石's
+    await upsert_user(db, username="hs_inspector", display_name="黄石稽查员", org_code="420200",
+                      roles=["inspector"], password=PASSWORD)
+    async with as_user(app, "hs_inspector") as inspector:
+        assert set(await ids(inspector)) == set(three)          # reads province-wide
+        wuhan = (await inspector.get(f"/api/v1/violations/{first}")).json()
+        assert wuhan["acting_as"] == [] and wuhan["allowed_events"] == []
+        for body in ({"event": "send", "version": 1},
+                     {"event": "confirm", "version": 1, "reason": "轨迹清楚"},
+                     {"event": "dismiss", "version": 1, "reason": "误报"}):
+            refused = await inspector.post(f"/api/v1/violations/{first}/events", json=body)
+            assert assert_error(refused, 404)["code"] == "violation_not_found"
+        own = (await inspector.get(f"/api/v1/violations/{third}")).json()
+        assert own["acting_as"] == ["inspector"] and "send" in own["allowed_events"]
+        sent = await inspector.post(f"/api/v1/violations/{third}/events", json={"event": "send", "version": 1})
+        assert sent.status_code == 200, sent.text
+    state = await db.fetchval("SELECT state FROM violations WHERE id = $1", first)
+    assert state == "open"
+    async with as_user(app, "inspector") as province:             # the province's: everywhere
+        sent = await province.post(f"/api/v1/violations/{first}/events", json={"event": "send", "version": 1})
+        assert sent.status_code == 200, sent.text

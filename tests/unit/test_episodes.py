@@ -276,3 +276,16 @@ def test_replaying_from_a_day_state_gives_the_same_episodes():
     rewritten = [e for e in whole.episodes if e not in kept]
     assert sorted(replay.episodes, key=repr) == sorted(rewritten, key=repr)
     assert replay.state == whole.state
+
+
+def test_a_zone_of_another_organisation_records_no_visit():
+    """A zone binds only the cars owned within its organisation's subtree (a 黄石 zone over a
+    Wuhan lot records no visit for a Wuhan car)."""
+    import dataclasses
+
+    index = ZoneIndex([dataclasses.replace(z, org_id=999_999) for z in ZONES.values()])
+    fixes = [fx("08:00"), fx("08:01"), fx("08:02")]
+    theirs = Trackers(index, VEHICLE_ID, org_path=(1, 2)).fold(fresh_state(), fixes)
+    assert zone_episodes(theirs, LOT_ID) == []
+    ours = Trackers(index, VEHICLE_ID, org_path=(1, 999_999)).fold(fresh_state(), fixes)
+    assert len(zone_episodes(ours, LOT_ID)) == 1

@@ -5,20 +5,21 @@ accept, trips inside their orders, and the same month again for the same seed.""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
-from dispatch.months import Month
+from dispatch.months import LOCAL, Month
 from fleet.month_generator import MonthPlan, generate_month
 from fleet.scenario.load import load_scenario
 
 NOVEMBER = Month(2026, 11)
+LATER = datetime(2027, 1, 1, tzinfo=LOCAL)            # the month long over
 
 
 @pytest.fixture(scope="module")
 def plan() -> MonthPlan:
-    return generate_month(load_scenario(), NOVEMBER, requests=1500, seed=11)
+    return generate_month(load_scenario(), NOVEMBER, requests=1500, seed=11, now=LATER)
 
 
 def _window(order):
@@ -118,9 +119,49 @@ def test_the_same_seed_gives_the_same_month():
         return [(o.booking.plate, o.booking.driver_code, o.state, o.timeline and o.timeline.departed_at)
                 for o in p.orders]
 
-    a = generate_month(scenario, NOVEMBER, requests=200, seed=5)
-    b = generate_month(scenario, NOVEMBER, requests=200, seed=5)
-    c = generate_month(scenario, NOVEMBER, requests=200, seed=6)
+    a = generate_month(scenario, NOVEMBER, requests=200, seed=5, now=LATER)
+    b = generate_month(scenario, NOVEMBER, requests=200, seed=5, now=LATER)
+    c = generate_month(scenario, NOVEMBER, requests=200, seed=6, now=LATER)
     assert summary(a) == summary(b)
     assert [len(t.specs) for t in a.orders] == [len(t.specs) for t in b.orders]
     assert summary(a) != summary(c)
+
+
+def _times(plan: MonthPlan) -> list[tuple[str, datetime]]:
+    """Every time the plan says something happened (plans and deadlines aside)."""
+    out = []
+    for r in plan.requests:
+        out.append(("filed", r.spec.created_at))
+        out += [(f"request {e.event}", e.at) for e in r.events]
+    for o in plan.orders:
+        out += [(f"order {e.event}", e.at) for e in o.events]
+        out += [(f"order {name}", at) for name, at in o.times.items()]
+        if o.timeline is not None:
+            t = o.timeline
+            out += [("departed", t.departed_at), ("returned", t.returned_at)]
+            out += [("leg", leg.arrive) for leg in t.legs]
+    out += [("trip", t.end) for t in plan.trips]
+    return out
+
+
+def test_nothing_happens_after_the_generator_runs():
+    """Generated on the month's last evening: the multi-day trips leaving near its end are not
+    back yet (not dispatched), late approvals and the requesters' word are still to come."""
+    now = datetime(2026, 11, 30, 18, 0, tzinfo=LOCAL)
+    scenario = load_scenario()
+    plan = generate_month(scenario, NOVEMBER, requests=1500, seed=11, now=now)
+    later = [(what, at) for what, at in _times(plan) if at > now]
+    assert later == []
+    full = generate_month(scenario, NOVEMBER, requests=1500, seed=11, now=LATER)
+    assert [(w, a) for w, a in _times(full) if a > now]        # there was something to hold back
+    assert len(plan.requests) == len(full.requests)             # all filed before the evening
+    # the emergencies' late approvals (R14) are given by then at the latest: none waits
+    assert all(r.emergency_approved is True for r in plan.requests if r.spec.emergency)
+    assert all(o.rating is None for o in plan.orders if o.state not in ("rated",))
+    assert all(not o.dispute_reason for o in plan.orders
+               if not any(e.event == "dispute" for e in o.events))
+    # a month still going on: what is filed after now is not there at all
+    early = generate_month(scenario, NOVEMBER, requests=300, seed=11,
+                           now=datetime(2026, 11, 15, 12, 0, tzinfo=LOCAL))
+    assert [(w, a) for w, a in _times(early) if a > datetime(2026, 11, 15, 12, 0, tzinfo=LOCAL)] == []
+    assert 0 < len(early.requests) < 300

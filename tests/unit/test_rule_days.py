@@ -21,6 +21,9 @@ def test_days_run_from_the_first_changed_day_to_the_newest_fix():
 
 def test_the_horizon_is_the_newest_fix_or_now():
     assert horizon_ms(ms("21:00"), ms("22:05")) == ms("22:05")
-    assert horizon_ms(ms("23:00"), ms("22:05")) == ms("23:00")    # a clock ahead of ours
+    assert horizon_ms(ms("22:08"), ms("22:05")) == ms("22:08")    # a clock a little ahead
+    # a clock far ahead (ingest takes device times up to a day ahead): never past now + 5 min
+    assert horizon_ms(ms("23:00"), ms("22:05")) == ms("22:10")
+    assert horizon_ms(ms("21:00", 1), ms("22:05")) == ms("22:10")
     assert horizon_ms(None, ms("22:05")) == ms("22:05")
     assert local_day(ms("00:00", 1) - 1) == date(2026, 11, 24)

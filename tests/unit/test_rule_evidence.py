@@ -5,9 +5,29 @@ from __future__ import annotations
 
 import json
 
-from supervision.evidence import MARGIN_MS, Subject, Vehicle, build, distance, window
+from supervision.evidence import (
+    MARGIN_MS,
+    Subject,
+    Vehicle,
+    build,
+    distance,
+    window,
+    zone_ids_of,
+)
 from supervision.model import Finding, Fix, RuleParams
-from tests.rules_fixtures import KTV_ID, LOT_CENTRE, LOT_ID, ZONES, at, ms, order, vehicle
+from tests.rules_fixtures import (
+    KTV_AT,
+    KTV_ID,
+    LOT_CENTRE,
+    LOT_ID,
+    WUHAN_ID,
+    ZONES,
+    at,
+    ms,
+    order,
+    places_of,
+    vehicle,
+)
 
 
 def drive(start: str, n: int, step_s: int = 5) -> list[Fix]:
@@ -76,3 +96,15 @@ def test_distance_from_the_fixes_and_the_odometer():
     no_fix = [Fix(f.ts_ms, f.lat, f.lon, 0.0, False, fix=False) for f in fixes]
     assert distance(no_fix, fixes[0].ts_ms, fixes[-1].ts_ms) == {"gnss_km": 0.0, "odometer_km": None}
     assert at(0, 0) == LOT_CENTRE
+
+
+def test_the_bundle_shows_the_cars_lot_and_the_zones_of_the_places_it_names():
+    """An R1 finding carries no zones of its own: its bundle still shows the lot and where the
+    trip began and ended (the entertainment venue here)."""
+    trip = finding(zone_ids=(), summary={"km": 9.0, "from": list(LOT_CENTRE), "to": list(KTV_AT)})
+    ids = zone_ids_of(Subject.of(trip), LOT_ID, places_of)
+    assert ids[0] == LOT_ID and KTV_ID in ids and len(ids) == len(set(ids))
+    assert WUHAN_ID not in ids             # not the city around them: the map stays on the car
+    assert zone_ids_of(Subject.of(trip), None, None) == []
+    own = finding(zone_ids=(KTV_ID,), summary={"at": list(KTV_AT)})
+    assert zone_ids_of(Subject.of(own), LOT_ID, places_of)[:2] == [KTV_ID, LOT_ID]

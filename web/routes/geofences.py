@@ -3,7 +3,6 @@ import and export. Every change is a new version with its row in geofence_versio
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -12,6 +11,7 @@ from fastapi.responses import Response
 from supervision import zone_store
 from web import zone_writes
 from web.deps import CurrentUser, PoolDep
+from web.export_names import local_stamp
 from web.principal import Principal
 from web.queries import zones as q
 from web.responses import JSONBytesResponse
@@ -86,15 +86,18 @@ async def export_zones(
     """The listed zones as a GeoJSON file (properties: the zone's fields) to download."""
     require_reader(user)
     rows = await _rows(pool, user, filters)
-    name = f"zones-{datetime.now().strftime('%Y%m%d-%H%M')}.geojson"
+    name = f"zones-{local_stamp('%Y%m%d-%H%M')}.geojson"   # Asia/Shanghai time
     return JSONBytesResponse(
         feature_collection(rows, user), media_type="application/geo+json",
         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@router.post("/import", response_model=ImportRead, responses=error_responses(401, 403, 422))
+@router.post("/import", response_model=ImportRead,
+             responses=error_responses(401, 403, 409, 422))
 async def import_zones(body: FeatureCollectionIn, user: CurrentUser, pool: PoolDep) -> dict:
-    """Import a FeatureCollection: all features or none (422 lists every feature's problems)."""
+    """Import a FeatureCollection: all features or none (422 lists every feature's problems;
+    409 stale_version lists the features exported before their zone's latest change). A
+    feature that says what is stored already is "unchanged" (no new version)."""
     require_editor(user)
     async with pool.acquire() as conn, conn.transaction():
         scope = await scope_path(conn, user)

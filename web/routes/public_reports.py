@@ -5,10 +5,11 @@ The report is matched against the car's track (supervision/public_report_store.p
 to the inspectors' queue as a PUBLIC violation with that evidence; the answer is only
 "received" (it never tells whether the plate exists or where the car was).
 
-Abuse resistance without a captcha (web/public_report_guard.py): at most 16 KB of body, a
-limit per client (5 an hour, 20 a day, a keyed hash of the address in Redis), a signed form
+Abuse resistance without a captcha (web/public_report_guard.py): at most 16 KB of body, limits
+per client (a keyed hash of the address in Redis: 5 reports an hour and 20 a day, counting
+the submissions that passed validation; 30 attempts an hour of any kind), a signed form
 token from GET /api/v1/public/report-token that must be 3 s to 2 h old and is good once, and
-a honeypot field: a filled one gets the same "received" and nothing is stored.
+a honeypot field: a filled one gets the same "received" (and counts) but nothing is stored.
 """
 
 from __future__ import annotations
@@ -87,15 +88,16 @@ async def _body(request: Request) -> bytes:
 async def submit_report(request: Request, settings: SettingsDep, redis: RedisDep,
                         pool: PoolDep) -> JSONResponse:
     """File a report (no login). 202 {"status": "received"} whatever the plate; 429
-    too_many_reports past the limits (Retry-After); 422 too_fast / form_expired /
-    bad_form_token; 409 form_used; 413 past 16 KB."""
+    too_many_reports past the limits (Retry-After: 5 reports an hour and 20 a day, counting
+    those that passed validation; 30 attempts an hour); 422 too_fast / form_expired /
+    bad_form_token / validation_error; 409 form_used; 413 past 16 KB."""
     guard = _guard(settings, redis)
     client_key = guard.client_key(request.client.host if request.client else "unknown")
-    raw = await _body(request)
     try:
-        await guard.count(client_key)
+        await guard.attempt(client_key)      # every attempt: the flood limit
     except Refused as refused:
         raise _refused(refused) from None
+    raw = await _body(request)
     try:
         report = PublicReportIn.model_validate_json(raw)
     except ValidationError as exc:
@@ -104,11 +106,13 @@ async def submit_report(request: Request, settings: SettingsDep, redis: RedisDep
         raise ApiError(422, "Invalid report: " + "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'report'}: {e['msg']}" for e in errors[:3]),
             code="validation_error", details=errors) from None
-    if report.website.strip():
-        log.info("public report honeypot filled (client %s); dropped", client_key[:8])
-        return JSONResponse({"status": "received"}, status_code=202)
     try:
+        if report.website.strip():           # counted like a report: the same answers
+            await guard.count(client_key)
+            log.info("public report honeypot filled (client %s); dropped", client_key[:8])
+            return JSONResponse({"status": "received"}, status_code=202)
         await guard.spend_token(report.token)
+        await guard.count(client_key)        # a report that passed validation
     except Refused as refused:
         raise _refused(refused) from None
     async with pool.acquire() as conn, conn.transaction():

@@ -3,9 +3,12 @@ a deadline, dismisses or confirms it with a reason, closes it after rectificatio
 (移交纪检); the unit's org admin uploads files, answers with an explanation (情况说明) and
 reports the rectification (整改). Every move and its audit record commit together.
 
-Errors: 404 out of reach; 403 not your part (an inspector's move by a unit, a unit's by
-anyone but the org admin of the violation's unit or of one above it); 409 illegal in the
-state (illegal_transition), a stale `version` (stale_version), an INFO violation sent to a
+Errors: 404 out of reach — for an inspector's move also a violation of a unit outside the
+inspector's own scope (inspectors read province-wide, act within their subtree; a province
+inspector everywhere); 403 not your part (an inspector's move by a unit, a unit's by anyone
+but the org admin of the violation's unit or of one above it); 409 a stale `version`
+(stale_version: checked first, so the loser of two inspectors acting on the same version
+learns that it lost), illegal in the state (illegal_transition), an INFO violation sent to a
 unit (info_not_sent); 422 a missing reason.
 """
 
@@ -62,18 +65,17 @@ async def _locked(conn: asyncpg.Connection, user: Principal, violation_id: int) 
 
 
 def _check(row: asyncpg.Record, user: Principal, event: Event, version: int, reason: str) -> State:
+    if row["version"] != version:   # before the state: the move you saw is what changed
+        raise ApiError(409, "The violation changed since you read it; reload it.",
+                       code="stale_version", details={"version": row["version"]})
     parts = views.acting_as(user, row["org_path"])
     try:
-        target = check_move(State(row["state"]), event, parts, row["severity"], reason)
+        return check_move(State(row["state"]), event, parts, row["severity"], reason)
     except ReviewRefused as refused:
         raise ApiError(refused.status, refused.message, code=refused.code) from None
     except IllegalTransition as exc:
         raise ApiError(409, str(exc), code="illegal_transition",
                        details={"state": row["state"], "allowed": exc.allowed}) from None
-    if row["version"] != version:
-        raise ApiError(409, "The violation changed since you read it; reload it.",
-                       code="stale_version", details={"version": row["version"]})
-    return target
 
 
 @router.post("/events", response_model=ViolationDetail,
@@ -87,6 +89,8 @@ async def review_event(violation_id: ViolationId, body: ViolationEventIn, user: 
     reason = body.reason.strip()
     async with pool.acquire() as conn, conn.transaction():
         row = await _locked(conn, user, violation_id)
+        if "inspector" in user.roles and not views.inspects(user, row["org_path"]):
+            raise views.not_found(violation_id)    # another city's: read, not acted on
         target = _check(row, user, event, body.version, reason)
         due, data = None, None
         if event is Event.SEND:

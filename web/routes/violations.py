@@ -17,6 +17,7 @@ from starlette.responses import Response
 from web import violation_views as views
 from web.deps import CurrentUser, PoolDep
 from web.errors import ApiError
+from web.export_names import local_stamp
 from web.exports import CSV_TYPE, XLSX_TYPE, attachment, csv_bytes, xlsx_bytes
 from web.queries import violations as q
 from web.queries.tracks import load_track
@@ -75,7 +76,7 @@ async def list_violations(
     rows = await q.page(pool, f, views.read_scope(user), limit, views.parse_cursor(before))
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"items": [views.item(r) for r in rows],
+    return {"items": [views.item(r, user) for r in rows],
             "next_before": views.cursor(rows[-1]) if more and rows else None}
 
 
@@ -99,7 +100,7 @@ async def export_violations(
         raise ApiError(413, f"The list holds more than {q.MAX_EXPORT_ROWS} rows; narrow the filters.",
                        code="too_many_rows", details={"max_rows": q.MAX_EXPORT_ROWS})
     tables = [violation_table(rows)]
-    stamp = datetime.now().strftime("%Y%m%d")
+    stamp = local_stamp()                      # the day in Asia/Shanghai
     if format == "csv":
         return Response(csv_bytes(tables), media_type=CSV_TYPE,
                         headers=attachment(f"违规列表_{stamp}.csv", f"violations-{stamp}.csv"))
