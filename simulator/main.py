@@ -2,7 +2,11 @@
 
 ``run_simulator(settings)`` blocks until SIGINT/SIGTERM or until ``sim_duration_s`` wall
 seconds have passed, then prints one line ``simulator: published=N acked=M vehicles=V
-duration_s=T`` (and writes the same as JSON to ``stats_file`` when given).
+duration_s=T commands=C answered=A`` (and writes the same as JSON to ``stats_file`` when given).
+
+Every simulated terminal answers the platform's commands (simulator/commands.py); a share may
+answer late or never (settings ``sim_ack_late_share``, ``sim_ack_never_share``,
+``sim_ack_delay_s``; default: every command at once).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import orjson
 from fleet.config import Settings
 from fleet.scenario.load import load_scenario
 from simulator.clock import SimClock
+from simulator.commands import AckPolicy
 from simulator.publisher import GatewayPublisher
 from simulator.script import Script, load_scripts
 from simulator.world import CST, World
@@ -68,6 +73,7 @@ def run_simulator(
         client_id=f"fleet-simulator-{os.getpid()}",
         topic_root=settings.mqtt_topic_root,
     )
+    publisher.answer_commands(world.uids, ack_policy(settings))
     restore = _install_signal_handlers(stop)
     try:
         if not publisher.connect(timeout_s=ACK_TIMEOUT_S):
@@ -86,11 +92,24 @@ def run_simulator(
         "acked": publisher.acked,
         "vehicles": len(world.vehicles),
         "duration_s": round(duration_s, 1),
+        "commands": publisher.responder.received if publisher.responder else 0,
+        "answered": publisher.responder.answered if publisher.responder else 0,
     }
     print("simulator: " + " ".join(f"{k}={v}" for k, v in stats.items()), flush=True)
     if stats_file is not None:
         stats_file.write_bytes(orjson.dumps(stats))
     return 0
+
+
+def ack_policy(settings: Settings) -> AckPolicy:
+    """How the simulated terminals answer commands. The settings may predate these fields:
+    then every command is answered at once."""
+    return AckPolicy(
+        late_share=float(getattr(settings, "sim_ack_late_share", 0.0) or 0.0),
+        never_share=float(getattr(settings, "sim_ack_never_share", 0.0) or 0.0),
+        late_delay_s=float(getattr(settings, "sim_ack_delay_s", 30.0) or 0.0),
+        seed=settings.sim_seed,
+    )
 
 
 def _loop(

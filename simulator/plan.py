@@ -29,13 +29,14 @@ SHARE_GO_AGAIN = 0.7
 class Step:
     """One thing to do; it starts at max(not_before_s, end of the previous step + delay_s)."""
 
-    kind: Literal["drive", "park_at", "stay"]
+    kind: Literal["drive", "park_at", "stay", "idle"]
     not_before_s: float = 0.0
     delay_s: float = 0.0
     target: LonLat | None = None
     to_lot: bool = False  # drive back to a free spot in the home lot
     duration_s: float = 0.0
     speed_kmh: float | None = None
+    expressway_kmh: float | None = None  # cruise speed on expressway stretches only
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,8 @@ def script_steps(scenario: Scenario, script: Script) -> tuple[list[Step], list[D
         at = leg.start_offset_s
         if leg.action == "device_dark":
             dark.append(DarkWindow(at, at + leg.duration_s, leg.backfill))
-        elif leg.action == "stay":
-            steps.append(Step("stay", not_before_s=at, duration_s=leg.duration_s))
+        elif leg.action in ("stay", "idle"):
+            steps.append(Step(leg.action, not_before_s=at, duration_s=leg.duration_s))
         else:
             kind: Literal["drive", "park_at"] = "drive" if leg.action == "drive_to" else "park_at"
             target = (
@@ -114,7 +115,8 @@ def script_steps(scenario: Scenario, script: Script) -> tuple[list[Step], list[D
                 else _resolve(scenario, script.plate, leg.place, leg.coords, leg.city)
             )
             steps.append(
-                Step(kind, not_before_s=at, target=target, to_lot=leg.lot, speed_kmh=leg.speed_kmh)
+                Step(kind, not_before_s=at, target=target, to_lot=leg.lot, speed_kmh=leg.speed_kmh,
+                     expressway_kmh=leg.expressway_kmh)
             )
     return steps, dark
 

@@ -8,7 +8,11 @@ device at start and ``offline`` (retained) at a clean exit. A real terminal's la
 
 Acknowledgements are counted in ``on_publish`` (paho's network thread). Status messages are
 sent and acknowledged before the first position and after the last one, so the positions
-acknowledged are the acknowledgements counted in between.
+acknowledged are the acknowledgements counted in between (command answers are published
+outside that count: ``answer_commands`` and simulator/commands.py).
+
+Commands: with ``answer_commands``, the connection subscribes to ``{root}/devices/+/cmd`` (again
+on every reconnection) and the devices acknowledge on ``.../cmd/ack``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from fleet.mqtt_url import parse_mqtt_url
+from simulator.commands import AckPolicy, CommandResponder
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +59,13 @@ class GatewayPublisher:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_publish = self._on_publish
+        self.client.on_message = self._on_message
+        self.responder: CommandResponder | None = None
         self._connected = threading.Event()
         self._acks = 0
         self._acks_changed = threading.Condition()
         self._status_sent = 0
+        self._answers_sent = 0  # command acknowledgements the devices published
         self.published = 0  # positions handed to the client
         self.acked = 0  # positions the broker acknowledged (set by finish())
 
@@ -68,6 +76,8 @@ class GatewayPublisher:
         if reason.is_failure:
             log.error("simulator: broker refused the connection: %s", reason)
             return
+        if self.responder is not None:
+            client.subscribe(self.responder.subscription, qos=1)
         self._connected.set()
 
     def _on_disconnect(
@@ -84,7 +94,24 @@ class GatewayPublisher:
             self._acks += 1
             self._acks_changed.notify_all()
 
+    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
+        if self.responder is not None:
+            self.responder.handle(message.topic, message.payload)
+
     # API (main thread) ----------------------------------------------------------------
+    def answer_commands(self, uids: Sequence[str], policy: AckPolicy | None = None) -> None:
+        """The devices ``uids`` answer commands (before ``connect``: the subscription is made
+        on connection)."""
+        self.responder = CommandResponder(uids, self._devices_topic, policy or AckPolicy(),
+                                          self._publish_answer)
+
+    def _publish_answer(self, topic: str, payload: bytes) -> None:
+        # Counted before publishing, under the same lock as the broker's acknowledgements:
+        # the acknowledgements wanted are then never short of what was sent.
+        with self._acks_changed:
+            self._answers_sent += 1
+        self.client.publish(topic, payload, qos=1)
+
     def connect(self, timeout_s: float = 10.0) -> bool:
         self.client.connect_async(self.address.host, self.address.port, keepalive=30)
         self.client.loop_start()
@@ -100,10 +127,11 @@ class GatewayPublisher:
         self.published += 1
 
     def wait_acks(self, count: int, timeout_s: float) -> bool:
-        """Waits until ``count`` messages in all (status included) have been acknowledged."""
+        """Waits until ``count`` messages in all (status included) have been acknowledged,
+        besides every command answer published so far."""
         deadline = time.monotonic() + timeout_s
         with self._acks_changed:
-            while self._acks < count:
+            while self._acks < count + self._answers_sent:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False
@@ -121,11 +149,14 @@ class GatewayPublisher:
         if not self.wait_acks(self._status_sent + self.published, timeout_s):
             log.warning("simulator: gave up waiting for acknowledgements after %.0f s", timeout_s)
         with self._acks_changed:
-            self.acked = min(self.published, max(0, self._acks - self._status_sent))
+            self.acked = min(self.published,
+                             max(0, self._acks - self._status_sent - self._answers_sent))
         self.publish_status(uids, "offline")
         self.wait_acks(self._status_sent + self.published, timeout_s)
         self.close()
 
     def close(self) -> None:
+        if self.responder is not None:
+            self.responder.close()
         self.client.disconnect()
         self.client.loop_stop()

@@ -8,10 +8,13 @@ next leg, so "drive off, go dark while moving, reappear" is two legs.
 Actions:
 - ``drive_to``: drive to one of ``place`` (place code), ``coords`` ([lon, lat]), ``city`` (a
   city code: its first named place, else its centre) or ``lot: true`` (back to the home lot),
-  then park with ACC off. ``speed_kmh`` makes it cruise at that speed (e.g. to provoke R6).
+  then park with ACC off. ``speed_kmh`` makes it cruise at that speed (e.g. to provoke R6);
+  ``expressway_kmh`` only on the expressway stretches.
 - ``park_at``: the car is parked at ``coords`` (or ``place``) from that moment without driving
   there: a starting position away from the lot at offset 0, or a jump while the device is dark.
 - ``stay``: stay parked where it is for ``duration_s``.
+- ``idle``: stand where it is with the engine running (ACC on) for ``duration_s`` — a drop-off
+  or a wait without switching off; ACC goes off at the end unless a drive follows at once.
 - ``device_dark``: the terminal sends nothing for ``duration_s``; with ``backfill: true`` it
   stores the positions and sends them late when it comes back (盲区补报).
 
@@ -36,8 +39,8 @@ import yaml
 
 from fleet.scenario.model import LonLat
 
-Action = Literal["drive_to", "park_at", "stay", "device_dark"]
-ACTIONS = ("drive_to", "park_at", "stay", "device_dark")
+Action = Literal["drive_to", "park_at", "stay", "idle", "device_dark"]
+ACTIONS = ("drive_to", "park_at", "stay", "idle", "device_dark")
 
 
 class ScriptError(ValueError):
@@ -55,6 +58,7 @@ class ScriptedLeg:
     duration_s: float = 0.0
     speed_kmh: float | None = None
     backfill: bool = False
+    expressway_kmh: float | None = None
 
     def __post_init__(self) -> None:
         if self.action not in ACTIONS:
@@ -64,7 +68,7 @@ class ScriptedLeg:
             raise ScriptError("drive_to needs exactly one of place, coords, city or lot")
         if self.action == "park_at" and (targets != 1 or self.city or self.lot):
             raise ScriptError("park_at needs exactly one of coords or place")
-        if self.action in ("stay", "device_dark") and self.duration_s <= 0:
+        if self.action in ("stay", "idle", "device_dark") and self.duration_s <= 0:
             raise ScriptError(f"{self.action} needs a positive duration_s")
         if self.start_offset_s < 0:
             raise ScriptError("start_offset_s must not be negative")

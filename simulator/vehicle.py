@@ -66,6 +66,7 @@ CHARGE_KW = {"sedan": 7.0, "business": 7.0, "minibus": 20.0, "bus": 60.0}  # at 
 class _Drive:
     route: Route
     speed_kmh: float | None  # scripted cruise speed
+    expressway_kmh: float | None = None  # scripted cruise speed on expressway stretches
     progress_m: float = 0.0
     kind: SegmentKind | None = None
     cruise_kmh: float = 0.0
@@ -114,6 +115,7 @@ class VehicleSim:
         self.prev_end_s = 0.0
         self.t = 0.0
         self.drive: _Drive | None = None
+        self.engine_until_s: float | None = None  # idling with ACC on until then
         self.pos = self._free_spot()
         self.heading = rng.uniform(0, 360)
         self.speed_kmh = 0.0
@@ -197,6 +199,11 @@ class VehicleSim:
                 self._drive_step(dt)
                 self.t += dt
                 continue
+            if self.engine_until_s is not None:  # standing with the engine running
+                self.t = min(self.engine_until_s, to_s)
+                if self.t >= self.engine_until_s:
+                    self.engine_until_s, self.acc = None, False  # a drive next turns it on again
+                continue
             start = self._next_start()
             if start is None or start > to_s:
                 self._idle(to_s - self.t)
@@ -210,6 +217,10 @@ class VehicleSim:
     def _begin(self, step: Step) -> None:
         if step.kind == "stay":
             self.prev_end_s = self.t + step.duration_s
+            return
+        if step.kind == "idle":
+            self.acc, self.speed_kmh = True, 0.0
+            self.engine_until_s = self.prev_end_s = self.t + step.duration_s
             return
         target = self._free_spot() if step.to_lot else step.target
         assert target is not None
@@ -225,7 +236,8 @@ class VehicleSim:
         if step.to_lot:
             points.append(target)
             kinds.append("urban")
-        self.drive = _Drive(Route(points, kinds), step.speed_kmh)  # type: ignore[arg-type]
+        self.drive = _Drive(Route(points, kinds), step.speed_kmh,  # type: ignore[arg-type]
+                            step.expressway_kmh)
         self.acc, self.speed_kmh = True, 0.0
 
     def _free_spot(self) -> LonLat:
@@ -250,10 +262,13 @@ class VehicleSim:
                 d.next_light_m = d.progress_m + self.rng.uniform(*every) if every else math.inf
             d.kind = kind
             low, high = CRUISE_KMH[kind]
+            scripted = d.speed_kmh
+            if scripted is None and kind == "expressway":
+                scripted = d.expressway_kmh
             d.cruise_kmh = (
                 self.rng.uniform(low, high)
-                if d.speed_kmh is None
-                else d.speed_kmh + self.rng.uniform(-2, 2)
+                if scripted is None
+                else scripted + self.rng.uniform(-2, 2)
             )
             d.redraw_at_m = d.progress_m + self.rng.uniform(*REDRAW_M[kind])
         stop_m = d.route.length_m

@@ -44,6 +44,7 @@ class World:
         parked_interval_s: float | None = None,
         vehicles: int | None = None,
         scripts: Sequence[Script] = (),
+        geography: Geography | None = None,
     ) -> None:
         if start.tzinfo is None:
             raise ValueError("start must be timezone-aware")
@@ -52,7 +53,7 @@ class World:
         self.scenario = scenario
         self.start = start.astimezone(CST)
         self.seed = seed
-        self.geography = Geography(scenario)
+        self.geography = geography or Geography(scenario)  # shareable: it caches routes
         by_plate = {s.plate: s for s in scripts}
         unknown = set(by_plate) - set(scenario.vehicle_by_plate)
         if unknown:
