@@ -4,7 +4,8 @@ A vehicle's timeline alternates stops and trips (domain.md §6):
 - with an ACC wire, a trip is an ACC-on interval: it starts at the first fix with ACC on and
   ends at the first fix with ACC off. A gap in the data (a tunnel, a dead zone) with ACC on at
   both ends does not split it;
-- without one, speed ≥ 5 km/h for 60 s starts a trip (back-dated to the first fast fix) and
+- without one, speed ≥ 5 km/h for 60 s starts a trip (back-dated to the first fast fix; red
+  lights of up to 90 s on the way do not reset the minute, jitter within 100 m does not start) and
   speed < 3 km/h for 5 min ends it (back-dated to the first slow fix; a fast fix within
   100 m of where it slowed is multipath jitter and does not reset that). A gap of 5 min or more
   over which the car cannot have moved (implied speed below the stop speed) ends it at the
@@ -37,6 +38,7 @@ from telemetry.model import Position
 class MotionSettings:
     start_speed_kmh: float = 5.0  # no ACC: this fast ...
     start_after_s: int = 60  # ... for this long starts a trip
+    start_grace_s: int = 90  # no ACC: slower than that for up to this (a red light) before it starts
     stop_speed_kmh: float = 3.0  # no ACC: this slow ...
     stop_after_s: int = 300  # ... for this long ends it
     stop_radius_m: float = 100.0  # no ACC: a fast fix this close to where it slowed is jitter
@@ -325,11 +327,7 @@ def _step_speed(
         return
     _extend_trip(trip, last, fix, pos, speed_kmh)
     if not state.trip_started:
-        if speed_kmh < settings.start_speed_kmh:
-            state.trip = None  # not 60 s of speed: no trip
-            return
-        if (pos.ts_ms - trip.start_ts_ms) / 1000 >= settings.start_after_s:
-            state.trip_started = True
+        _step_tentative(state, trip, last, pos, fix, speed_kmh, settings)
         _confirm_if_long_enough(state, settings, closed)
         return
     if speed_kmh < settings.stop_speed_kmh:
@@ -348,6 +346,36 @@ def _step_speed(
     if slow is not None and fix is not None and _leg_m(slow, fix) > settings.stop_radius_m:
         state.slow_since = state.trip_at_slow = None  # it drives on
     _confirm_if_long_enough(state, settings, closed)
+
+
+def _step_tentative(
+    state: MotionState, trip: Segment, last: Fix | Position | None, pos: Position,
+    fix: Position | None, speed_kmh: float, settings: MotionSettings,
+) -> None:
+    """Speed rule, before the trip has started: a red light (slow for less than
+    `start_grace_s`) does not cancel it; it starts at a fast fix 60 s after the first one, once
+    the car is more than `stop_radius_m` from where it started. Speed that goes nowhere
+    (jitter, a spurious speed while parked) begins the minute again where it is."""
+    if speed_kmh < settings.start_speed_kmh:
+        if state.slow_since is None:
+            state.slow_since = Fix(pos.ts_ms, trip.end_lat, trip.end_lon)
+        elif (pos.ts_ms - state.slow_since.ts_ms) / 1000 > settings.start_grace_s:
+            state.trip = state.slow_since = None  # it stood still: no trip
+        return
+    paused_at, state.slow_since = state.slow_since, None
+    if fix is None:
+        return
+    start = Fix(trip.start_ts_ms, trip.start_lat, trip.start_lon)
+    if paused_at is not None and _leg_m(start, paused_at) <= settings.stop_radius_m:
+        trip = _new_segment("trip", pos.ts_ms, last or fix, state.gnss_odometer_m, "speed")
+        trip.position_count = 0
+        _extend_trip(trip, last, fix, pos, speed_kmh)
+        state.trip = trip
+        return
+    if (pos.ts_ms - trip.start_ts_ms) / 1000 < settings.start_after_s:
+        return
+    if _leg_m(start, fix) > settings.stop_radius_m:
+        state.trip_started = True
 
 
 # -- JSON form, for the vehicle_motion table ---------------------------------------------------

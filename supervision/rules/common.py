@@ -365,12 +365,25 @@ def stayed_in_lot(ctx: VehicleDay, trip: TripView) -> bool:
                and (e.end_ms is None or e.end_ms >= end) for e in ctx.episodes)
 
 
-def lot_visit_at(ctx: VehicleDay, ts_ms: int) -> bool:
-    """The trackers had the car inside its lot at ts_ms."""
+# A car that parks is taken to be where the trackers place it within this time after it
+# stopped: the zone visit needs two fixes (persistence), and the stop's own position is its
+# first fix, which one multipath spike can throw 200 m away.
+SETTLE_MS = 3 * MINUTE_MS
+
+
+def lot_visit_at(ctx: VehicleDay, ts_ms: int, settle_ms: int = 0) -> bool:
+    """The trackers had the car inside its lot at ts_ms (or, with settle_ms, from at most that
+    long after it, without having left it before ts_ms)."""
     lot_id = ctx.vehicle.lot_zone_id
     return lot_id is not None and any(
-        e.kind == "zone" and e.key == str(lot_id) and e.start_ms <= ts_ms
+        e.kind == "zone" and e.key == str(lot_id) and e.start_ms <= ts_ms + settle_ms
         and (e.end_ms is None or ts_ms < e.end_ms) for e in ctx.episodes)
+
+
+def parked_in_lot(ctx: VehicleDay, stop: StopView) -> bool:
+    """The stop is in the car's lot: its position, or the lot's zone visit as it settled."""
+    settle_ms = SETTLE_MS if stop.end_ms is None else min(SETTLE_MS, stop.end_ms - stop.start_ms)
+    return in_lot(ctx, stop.at) or lot_visit_at(ctx, stop.start_ms, settle_ms)
 
 
 # ---- keys -------------------------------------------------------------------------------

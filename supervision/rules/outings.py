@@ -88,26 +88,59 @@ def at_lot(ctx: VehicleDay, at: tuple[float, float], ts_ms: int) -> bool:
     return c.in_lot(ctx, at) or c.lot_visit_at(ctx, ts_ms)
 
 
+def ends_at_lot(ctx: VehicleDay, trip: TripView, next_start_ms: int | None) -> bool:
+    """The trip ended in the lot: its end point, or the lot's visit as the car settled there
+    (before the next trip began)."""
+    if trip.end_ms is None:
+        return False
+    settle_ms = c.SETTLE_MS if next_start_ms is None \
+        else max(0, min(c.SETTLE_MS, next_start_ms - trip.end_ms))
+    return c.in_lot(ctx, trip.end) or c.lot_visit_at(ctx, trip.end_ms, settle_ms)
+
+
+def leaves_lot(ctx: VehicleDay, trip: TripView, previous: TripView | None) -> bool:
+    """The trip left the lot: it starts there, the previous trip ended there, or the car was
+    parked there just before. Without an ACC wire a trip starts at its first minute of speed,
+    in town traffic hundreds of metres out of the lot: where it stood tells."""
+    if at_lot(ctx, trip.start, trip.start_ms):
+        return True
+    if previous is not None and ends_at_lot(ctx, previous, trip.start_ms):
+        return True
+    before = _stop_before(ctx, trip.start_ms)
+    return before is not None and c.parked_in_lot(ctx, before)
+
+
+def _stop_before(ctx: VehicleDay, start_ms: int) -> StopView | None:
+    """The stop the trip ended (it ran until the trip began, give or take the detector's
+    back-dating)."""
+    candidates = [s for s in ctx.stops if s.start_ms < start_ms
+                  and (s.end_ms is None or s.end_ms >= start_ms - c.SETTLE_MS)]
+    return max(candidates, key=lambda s: s.start_ms, default=None)
+
+
 def _build(ctx: VehicleDay) -> list[Outing]:
     trips = sorted(ctx.trips, key=lambda t: t.start_ms)
     if per_trip(ctx):
         return [Outing((t,), None, False) for t in trips]
     runs: list[list[TripView]] = []
+    leaving: list[bool] = []
     previous: TripView | None = None
     for trip in trips:
-        leaves = at_lot(ctx, trip.start, trip.start_ms)
+        leaves = leaves_lot(ctx, trip, previous)
         joined = (previous is not None and runs and not leaves
                   and previous.end_ms is not None
-                  and not at_lot(ctx, previous.end, previous.end_ms)
                   and trip.start_ms - previous.end_ms < BREAK_MS)
         if joined:
             runs[-1].append(trip)
         else:
             runs.append([trip])
+            leaving.append(leaves)
         previous = trip
-    return [Outing(tuple(run), at_lot(ctx, run[0].start, run[0].start_ms),
-                   run[-1].end_ms is not None and at_lot(ctx, run[-1].end, run[-1].end_ms))
-            for run in runs]
+    found = []
+    for index, run in enumerate(runs):
+        following = runs[index + 1][0].start_ms if index + 1 < len(runs) else None
+        found.append(Outing(tuple(run), leaving[index], ends_at_lot(ctx, run[-1], following)))
+    return found
 
 
 def stops(ctx: VehicleDay, outing: Outing) -> list[StopView]:

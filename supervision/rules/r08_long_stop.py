@@ -26,7 +26,7 @@ def detect(ctx: VehicleDay) -> list[Finding]:
 
 
 def _judge(ctx: VehicleDay, stop: StopView, v: dict) -> Finding | None:
-    if c.known_lot(ctx, stop.at, stop.start_ms) \
+    if c.known_lot(ctx, stop.at, stop.start_ms) or c.parked_in_lot(ctx, stop) \
             or c.service_site(ctx, stop.at, stop.start_ms) is not None:
         return None
     orders = c.covering_orders(ctx, stop.start_ms, stop.end_ms)

@@ -30,11 +30,8 @@ FAMILIES = (
     "R9.meeting_at_hotel", "R9.late_backfill", "R10.detour", "R13.engine_running",
     "R14.late_or_refused", "R16.fatigue", "R8.spike_at_parking",
 )
-# Known, reported with the bench: one spike on the fix at which the engine is switched off
-# places the stop there, and R1 (outing back at the lot?) and R8 trust that single position.
-KNOWN = {"R8.spike_at_parking": pytest.mark.xfail(strict=True, reason=(
-    "a stop's position is its first fix: one spike on the ACC-off fix in the lot makes a 定点 "
-    "run an R1 ALARM and an R8 INFO"))}
+# Families the pipeline is known to misjudge (none now), marked xfail with the reason.
+KNOWN: dict = {}
 
 
 @pytest.fixture(scope="module")

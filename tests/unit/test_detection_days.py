@@ -64,14 +64,8 @@ def test_calendars_follow_the_state_council_notice():
     assert date(2026, 9, 30) not in dates_for("working")       # tomorrow is 国庆
 
 
-# Known, reported to the lead with these days: one multipath spike on the fix at which the
-# engine is switched off puts the stop there (telemetry.motion: a stop is placed at its first
-# fix), and R1's outing "back at the lot" and R8's "known place" trust that single position.
-SPIKE_AT_PARKING = pytest.mark.xfail(strict=True, reason=(
-    "a stop's position is its first fix: one spike on the ACC-off fix makes a 定点 run an R1 "
-    "ALARM (outing not back at the lot) and an R8 INFO, though the lot's zone visit (two "
-    "fixes) has the car inside"))
-KNOWN = {"R8.spike_at_parking": SPIKE_AT_PARKING}
+# Families the engine is known to misjudge (none now), marked xfail with the reason.
+KNOWN: dict = {}
 
 
 @pytest.mark.parametrize("family", [pytest.param(f.name, marks=KNOWN.get(f.name, ()))
@@ -82,10 +76,6 @@ def test_each_family_is_judged_as_labelled_by_the_pure_engine(kit, world, family
     assert judged.mismatches() == {}, f"{day.id} {day.plate} {day.day}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "telemetry/motion.py: without ACC a trip needs 60 s of uninterrupted speed >= 5 km/h; in "
-    "town traffic (a red light every 300-900 m) a short trip may show 0 km/h within every "
-    "60 s and is never started (issue #5 detection bench: 7 of 38 such trips lost)"))
 def test_an_obd_terminal_in_town_traffic_gets_its_trips(kit, world):
     """An OBD plug-in terminal (no ACC wire) on a 2.5 km run to the 定点 repair shop in 孝感 and
     back, through traffic lights: the trips without ACC (speed rule, domain.md §6) must be the
@@ -169,11 +159,6 @@ def test_a_labelled_set_keeps_days_apart_and_waves_hold_each_car_once(kit):
                        and abs((d.day - s.day).days) <= 1 for s in sealed), owners
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "supervision/rules/outings.py judges 'leaves the lot' by the trip's first fix; without "
-    "ACC the trip starts at the first fix of 60 s of speed, in town traffic hundreds of metres "
-    "out of the lot, so the outing is taken for one that did not leave the lot and R1 is lost "
-    "(10 of 12 such evenings)"))
 def test_an_obd_car_driving_home_from_its_lot_without_an_order_is_r1(kit, world):
     """An OBD terminal (no ACC wire): the car leaves its lot at 17:40–18:40 without an order
     and parks at home overnight — R1, R4 and R8 like the same evening with an ACC wire."""
