@@ -3,6 +3,7 @@ to their published distance and keep every rule."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -11,6 +12,7 @@ from optimizer import check, evaluate_routes
 from optimizer.benchmarks import benchmarks_dir, cordeau, lilim
 from optimizer.benchmarks.plane import SCALE
 from optimizer.reasons import fits_alone
+from optimizer.schedule import times_feasible
 
 ROOT = benchmarks_dir()
 DARP = ROOT / "cordeau2006_darp"
@@ -91,3 +93,53 @@ def test_a_broken_bks_route_is_caught():
     routes[0][0], routes[0][-1] = routes[0][-1], routes[0][0]
     solution = evaluate_routes(instance.problem, instance.routes_from_nodes(routes))
     assert {v.code for v in check(instance.problem, solution)} & {"time_window", "precedence"}
+
+
+def cheapest_insertion(problem) -> dict[str, list[tuple[str, str]]]:
+    """A plain greedy, only to have a real DARP solution to check: requests by when
+    their tight window closes, each at its cheapest time-feasible position with seats to spare."""
+    routes: dict[str, list[tuple[str, str]]] = {v.id: [] for v in problem.vehicles}
+
+    def length(vehicle, order):
+        nodes = [vehicle.start_node, *(problem.stop_node(ref) for ref in order), vehicle.end_node]
+        return sum(problem.dist_m[a][b] for a, b in zip(nodes, nodes[1:], strict=False))
+
+    def seats_ok(order, capacity):
+        loads = itertools.accumulate(1 if kind == "pickup" else -1 for _, kind in order)
+        return max(loads, default=0) <= capacity
+
+    def closing(request):
+        return min(request.pickup_window.end_s, request.dropoff_window.end_s)
+
+    for request in sorted(problem.requests, key=closing):
+        best = None
+        for vehicle in problem.vehicles:
+            order = routes[vehicle.id]
+            for i, j in itertools.combinations_with_replacement(range(len(order) + 1), 2):
+                new = [*order[:i], (request.id, "pickup"), *order[i:j], (request.id, "dropoff"),
+                       *order[j:]]
+                cost = length(vehicle, new)
+                if (best is None or cost - length(vehicle, order) < best[0]) and seats_ok(
+                        new, vehicle.capacity) and times_feasible(problem, vehicle, new):
+                    best = (cost - length(vehicle, order), vehicle.id, new)
+        assert best is not None, f"request {request.id} fits nowhere"
+        routes[best[1]] = best[2]
+    return routes
+
+
+def test_a_darp_solution_on_a2_16_keeps_every_rule_in_real_numbers_and_is_no_better_than_optimal():
+    instance = cordeau.read_instance(DARP / "instances" / "a2-16")
+    problem = instance.problem
+    solution = evaluate_routes(problem, cheapest_insertion(problem))
+    assert check(problem, solution) == [] and solution.unassigned == ()
+    optimum = cordeau.read_bks(DARP / "bks.csv")["a2-16"]
+    assert optimum <= instance.true_distance(solution) < optimum * 1.25
+    # the integer schedule (times rounded up) is feasible with the exact Euclidean times too
+    for route in solution.routes:
+        vehicle = problem.vehicle_by_id[route.vehicle_id]
+        here, leave = vehicle.start_node, route.start_s / SCALE
+        for stop in route.stops:
+            assert leave + instance.exact_dist(here, stop.node) <= stop.start_s / SCALE + 1e-9
+            here, leave = stop.node, stop.departure_s / SCALE
+        assert leave + instance.exact_dist(here, vehicle.end_node) <= route.end_s / SCALE + 1e-9
+    assert max(r.end_s for r in solution.routes) <= 480 * SCALE
