@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse
 from starlette.staticfiles import StaticFiles
 
 from fleet.config import Settings
+from web import proposal_service
 from web.errors import install_error_handlers
 from web.jobs import JobRunner, platform_jobs
 from web.resources import Resources
@@ -29,6 +30,7 @@ from web.routes import (
     dead_letters,
     dispatch_console,
     dispatch_orders,
+    dispatch_proposals,
     driver,
     geofences,
     health,
@@ -75,6 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             await jobs.stop()
+            await proposal_service.cancel_background()
             await resources.close()
 
     app = FastAPI(
@@ -111,6 +114,7 @@ def create_app(settings: Settings) -> FastAPI:
         attachments.router,
         dispatch_orders.router,
         dispatch_console.router,
+        dispatch_proposals.router,
         approval_policies.router,
         places.router,
         rental.router,

@@ -13,6 +13,8 @@ import { FleetMap } from "./map.js";
 import { NotificationBell } from "./notification_bell.js";
 import { renderNav } from "./page_shell.js";
 import { Playback } from "./playback.js";
+import { ProposalLayer } from "./proposal_layer.js";
+import { ProposalPanel } from "./proposal_panel.js";
 import { STATUSES } from "./status.js";
 import { VehicleStore } from "./store.js";
 import { cities, loadCities } from "./trip_format.js";
@@ -34,6 +36,7 @@ let config = null;
 let dispatchPanel = null; // dispatchers only
 let assign = null;
 let dispatchLayer = null;
+let proposals = null; // 方案: the optimizer's plan for the queue
 let mode = "vehicles";
 const DISPATCH_ROLES = ["dispatcher", "admin"];
 const ZONE_ROLES = ["admin", "org_admin", "dispatcher", "inspector"]; // 围栏: admins edit
@@ -222,7 +225,8 @@ function wireControls() {
   });
   document.addEventListener("keydown", (e) => {
     if (e.key !== "Escape") return;
-    if (assign?.isOpen) closeAssign();
+    if (proposals?.isOpen) proposals.hide();
+    else if (assign?.isOpen) closeAssign();
     else if (playback.isOpen) closePlayback();
     else if (details.vehicleId != null) closeDetails();
   });
@@ -245,8 +249,10 @@ function setMode(next) {
   $("dispatch-pane").classList.toggle("hidden", mode !== "dispatch");
   $("zones-pane").classList.toggle("hidden", mode !== "zones");
   zonesPanel?.setActive(mode === "zones");
-  if (mode !== "dispatch") closeAssign();
-  else dispatchPanel.refresh();
+  if (mode !== "dispatch") {
+    closeAssign();
+    proposals?.hide();
+  } else dispatchPanel.refresh();
 }
 
 function startModes() {
@@ -265,6 +271,7 @@ function startModes() {
 
 function selectRequest(request) {
   closeDetails();
+  proposals.hide();
   dispatchPanel.select(request.id);
   dispatchLayer.showRequest(request);
   assign.show(request);
@@ -310,6 +317,7 @@ function onQueue(queue) {
   $("dispatch-count").textContent = String(count);
   $("dispatch-count").dataset.zero = String(count === 0);
   dispatchLayer.showRoad(queue.on_the_road);
+  proposals.noticeQueue(dispatchPanel.waiting());
 }
 
 function startDispatch() {
@@ -321,7 +329,16 @@ function startDispatch() {
     onCandidates: (offer) => dispatchLayer.showCandidates(offer),
     onDone: afterAssign,
   });
+  proposals = new ProposalPanel($("proposal-panel"), new ProposalLayer(fleetMap), {
+    onOpen: () => { closeDetails(); closeAssign(); },
+    onClose: () => proposals.hide(),
+    onAccepted: (result) => {
+      toast(t("pp.accepted", { n: result.orders.length }));
+      dispatchPanel.refresh();
+    },
+  });
   dispatchPanel = new DispatchPanel($("dispatch-pane"), {
+    onPropose: () => proposals.propose(),
     onSelectRequest: selectRequest,
     onSelectOrder: (order) => { closeAssign(); select(order.vehicle_id); },
     onChangeCar: (order) => {
@@ -349,6 +366,7 @@ onLangChange(() => {
   if (dispatchPanel) {
     dispatchPanel.render();
     assign.relabel();
+    proposals.relabel();
     dispatchLayer.showRoad(dispatchPanel.queue.on_the_road);
   }
   zonesPanel?.relabel();
@@ -411,6 +429,7 @@ window.__console = {
   queueCount: () => dispatchPanel?.count() ?? 0,
   routePoints: () => dispatchLayer?.routeCount ?? 0,
   refreshQueue: () => dispatchPanel?.refresh(),
+  proposal: () => proposals?.snapshot() ?? null,
   zones: () => zonesPanel?.snapshot() ?? null,
 };
 

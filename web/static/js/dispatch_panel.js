@@ -5,6 +5,7 @@ import { api } from "./api.js";
 import { describeError } from "./api_errors.js";
 import { el } from "./dom.js";
 import "./i18n/dispatch.js";
+import "./i18n/proposal.js";
 import { localName, t } from "./i18n.js";
 import { cityName, orderStateBadge, stateBadge, timeRange } from "./trip_format.js";
 
@@ -21,8 +22,9 @@ function crossCity(request) {
 }
 
 export class DispatchPanel {
-  constructor(root, { onSelectRequest, onSelectOrder, onChangeCar, onChanged }) {
+  constructor(root, { onSelectRequest, onSelectOrder, onChangeCar, onChanged, onPropose }) {
     this.root = root;
+    this.onPropose = onPropose;
     this.onSelectRequest = onSelectRequest;
     this.onSelectOrder = onSelectOrder;
     this.onChangeCar = onChangeCar;
@@ -79,6 +81,7 @@ export class DispatchPanel {
     const nowMs = Date.now();
     const waiting = this.waiting();
     this.root.replaceChildren(
+      this._toolbar(waiting),
       this._section("dq.waiting", "queue", waiting.map((r) => this._requestCard(r)), "dq.empty"),
       this._section("dq.rental", "rental-waiting",
         this.queue.rental_waiting.map((o) => this._rentalCard(o, nowMs))),
@@ -89,6 +92,14 @@ export class DispatchPanel {
     this.root.dataset.state = "loaded";
     this.root.dataset.queueCount = String(waiting.length);
     this.select(this.selectedId);
+  }
+
+  /** 智能方案: the optimizer plans the waiting requests (js/proposal_panel.js). */
+  _toolbar(waiting) {
+    const button = el("button", { type: "button", class: "btn btn-primary btn-small", "data-testid": "propose-button",
+      text: t("pp.propose"), disabled: !waiting.length || !this.onPropose });
+    button.addEventListener("click", () => this.onPropose());
+    return el("div", { class: "dq-toolbar" }, button);
   }
 
   /** Ticks the countdowns without a refetch. */
