@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     sim_vehicles: int | None = Field(None, description="Simulator: drive only the first N vehicles.")
     sim_duration_s: float | None = Field(None, description="Simulator: stop after this many wall seconds.")
     sim_seed: int = Field(20261122, description="Simulator: random seed (same seed, same day).")
+    sim_order_share: float = Field(
+        0.9, ge=0.0, le=1.0,
+        description="Simulator, demo mode: share of the random outings the units file with an "
+        "approved trip request and its dispatch order before the car leaves (seeded); the rest "
+        "are the demo's genuine violations.",
+    )
     ingest_batch_size: int = Field(1000, description="Ingest: positions per COPY batch at most.")
     ingest_flush_ms: int = Field(
         0,

@@ -7,6 +7,10 @@ duration_s=T commands=C answered=A`` (and writes the same as JSON to ``stats_fil
 Every simulated terminal answers the platform's commands (simulator/commands.py); a share may
 answer late or never (settings ``sim_ack_late_share``, ``sim_ack_never_share``,
 ``sim_ack_delay_s``; default: every command at once).
+
+In demo mode (``settings.demo`` with a database) most random outings are filed with an
+approved request and a dispatch order before the car leaves (simulator/demo_orders.py); the
+line then ends with ``orders_filed=F orders_uncovered=U``.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from fleet.config import Settings
 from fleet.scenario.load import load_scenario
 from simulator.clock import SimClock
 from simulator.commands import AckPolicy
+from simulator.demo_orders import DemoOrders, start_demo_orders
 from simulator.publisher import GatewayPublisher
 from simulator.script import Script, load_scripts
 from simulator.world import CST, World
@@ -66,6 +71,7 @@ def run_simulator(
         parked_interval_s=settings.sim_parked_interval_s,
         vehicles=settings.sim_vehicles,
         scripts=scripts,
+        report_outings=settings.demo and bool(settings.database_url),  # demo orders
     )
     stop = stop or threading.Event()
     publisher = GatewayPublisher(
@@ -75,18 +81,25 @@ def run_simulator(
     )
     publisher.answer_commands(world.uids, ack_policy(settings))
     restore = _install_signal_handlers(stop)
+    orders: DemoOrders | None = None
     try:
         if not publisher.connect(timeout_s=ACK_TIMEOUT_S):
             publisher.close()
             print(f"simulator: cannot connect to {settings.mqtt_url}", file=sys.stderr)
             return 1
+        orders = start_demo_orders(settings, scenario, world.start, world.take_outing_reports())
         publisher.start(world.uids, timeout_s=ACK_TIMEOUT_S)
+        if start is None:  # "now": connecting and filing took seconds; device time is wall time
+            world.start_later(datetime.now(CST))
+            if orders is not None:
+                orders.start = world.start
         clock = SimClock(settings.sim_speedup)
-        _loop(world, publisher, clock, stop, settings.sim_duration_s)
+        _loop(world, publisher, clock, stop, settings.sim_duration_s, orders)
         duration_s = clock.elapsed_wall_s()
         publisher.finish(world.uids, timeout_s=ACK_TIMEOUT_S)
     finally:
         restore()
+        order_stats = orders.close() if orders is not None else None
     stats = {
         "published": publisher.published,
         "acked": publisher.acked,
@@ -95,6 +108,9 @@ def run_simulator(
         "commands": publisher.responder.received if publisher.responder else 0,
         "answered": publisher.responder.answered if publisher.responder else 0,
     }
+    if order_stats is not None:
+        stats["orders_filed"] = order_stats["filed"]
+        stats["orders_uncovered"] = order_stats["left_uncovered"] + order_stats["refused"]
     print("simulator: " + " ".join(f"{k}={v}" for k, v in stats.items()), flush=True)
     if stats_file is not None:
         stats_file.write_bytes(orjson.dumps(stats))
@@ -118,6 +134,7 @@ def _loop(
     clock: SimClock,
     stop: threading.Event,
     duration_s: float | None,
+    orders: DemoOrders | None = None,
 ) -> None:
     # Advance in slices of at most MAX_WAIT_S wall seconds' worth of simulated time, so that
     # a simulator running behind its clock still notices a stop or the end of its duration.
@@ -128,8 +145,12 @@ def _loop(
         if duration_s is not None and elapsed >= duration_s:
             return
         sim_s = min(clock.now_s(), sim_s + slice_s)
+        if orders is not None:
+            orders.wait_filed(sim_s)  # an outing's order is written before the car leaves
         for message in world.advance_to(sim_s):
             publisher.publish_position(message.uid, message.payload)
+        if orders is not None:
+            orders.submit(world.take_outing_reports())
         next_s = world.next_due_s()
         wait = MAX_WAIT_S if next_s is None else clock.wall_delay_s(next_s)
         if duration_s is not None:

@@ -21,7 +21,17 @@ from shapely import Point, Polygon
 
 from fleet.scenario.geo import offset
 from fleet.scenario.model import Depot, LonLat, Scenario, Vehicle
-from simulator.plan import DarkWindow, Step, first_outing, later_outing
+from simulator.plan import (
+    FIRST_DEPARTURE_S,
+    DarkWindow,
+    Outing,
+    OutingReport,
+    Step,
+    first_outing,
+    keep_to_daytime,
+    later_outing,
+    survey_outing,
+)
 from simulator.route import Geography, Route, SegmentKind
 
 PARKED_MIN_INTERVAL_S = 30.0
@@ -73,6 +83,7 @@ class _Drive:
     redraw_at_m: float = 0.0
     next_light_m: float = math.inf
     hold_until_s: float = -1.0
+    returns: int | None = None  # arriving ends this outing
 
 
 POWER_ON_REPORT_S = 3
@@ -90,6 +101,8 @@ class VehicleSim:
         parked_interval_s: float | None = None,
         steps: list[Step] | None = None,
         dark: list[DarkWindow] | None = None,
+        local_s_at_start: float = 8 * 3600.0,  # the world passes its start's time of day
+        report_outings: bool = False,
     ) -> None:
         if vehicle.device is None:
             raise ValueError(f"vehicle {vehicle.plate} has no device to simulate")
@@ -106,14 +119,18 @@ class VehicleSim:
         inner = self.lot.buffer(-LOT_MARGIN_M / 111_000)
         self._spots = inner if not inner.is_empty else self.lot
         self.scripted = steps is not None
-        self.queue: deque[Step] = deque(
-            steps if steps is not None else first_outing(rng, scenario, vehicle)
-        )
+        self.local_s_at_start = local_s_at_start  # seconds since local midnight at the start
+        self.report_outings = report_outings
+        self.reports: list[OutingReport] = []  # planned, departed, returned; the world drains
+        self.outings = 0
+        self.prev_end_s = 0.0
+        self.t = 0.0
+        self.queue: deque[Step] = deque(steps or [])
+        if steps is None:
+            self._queue_outing(first_outing(rng, scenario, vehicle))
         self.dark = sorted(dark or [], key=lambda w: w.start_s)
         self.backlog: list[tuple[float, dict[str, Any]]] = []
         self._need_plan = False
-        self.prev_end_s = 0.0
-        self.t = 0.0
         self.drive: _Drive | None = None
         self.engine_until_s: float | None = None  # idling with ACC on until then
         self.pos = self._free_spot()
@@ -186,11 +203,29 @@ class VehicleSim:
     def _next_start(self) -> float | None:
         if not self.queue and self._need_plan and not self.scripted:
             self._need_plan = False
-            self.queue.extend(later_outing(self.rng, self.scenario, self.vehicle, self.t))
+            self._queue_outing(later_outing(self.rng, self.scenario, self.vehicle, self.t))
         if not self.queue:
             return None
         step = self.queue[0]
         return max(step.not_before_s, self.prev_end_s + step.delay_s)
+
+    def _queue_outing(self, outing: Outing | None) -> None:
+        """Queues a random outing's steps and reports its plan (the demo files its order)."""
+        if outing is None:
+            return
+        survey = survey_outing(self.geo, self.gate, outing)
+        return_s = survey.return_s
+        if outing.depart_s > FIRST_DEPARTURE_S[1]:  # the start's first minutes show moving cars
+            delay_s = keep_to_daytime(outing, return_s, self.local_s_at_start)
+            outing, return_s = outing.shifted(delay_s), return_s + delay_s
+        number, self.outings = self.outings, self.outings + 1
+        self.queue.extend(outing.numbered(number).steps)
+        self._report(OutingReport("planned", self.vehicle.plate, number, self.t, outing=outing,
+                                  return_s=return_s, transit=survey.transit))
+
+    def _report(self, report: OutingReport) -> None:
+        if self.report_outings:
+            self.reports.append(report)
 
     def advance(self, to_s: float) -> None:
         while self.t < to_s:
@@ -237,8 +272,11 @@ class VehicleSim:
             points.append(target)
             kinds.append("urban")
         self.drive = _Drive(Route(points, kinds), step.speed_kmh,  # type: ignore[arg-type]
-                            step.expressway_kmh)
+                            step.expressway_kmh, returns=step.returns)
         self.acc, self.speed_kmh = True, 0.0
+        if step.departs is not None:
+            self._report(OutingReport("departed", self.vehicle.plate, step.departs, self.t,
+                                      odometer_km=round(self.odometer_km, 1)))
 
     def _free_spot(self) -> LonLat:
         minx, miny, maxx, maxy = self._spots.bounds
@@ -298,6 +336,9 @@ class VehicleSim:
             return
         self.drive = None
         self.acc, self.speed_kmh, self.prev_end_s = False, 0.0, now
+        if d.returns is not None:
+            self._report(OutingReport("returned", self.vehicle.plate, d.returns, now,
+                                      odometer_km=round(self.odometer_km, 1)))
         if not self.queue:
             self._need_plan = True
         tank_l = self.vehicle.tank_l

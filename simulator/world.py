@@ -5,11 +5,17 @@ simulated seconds after ``start``, in time order. Each vehicle draws from its ow
 generator seeded with (seed, plate), and reports on its own fixed schedule, so the same seed
 and start give the same messages however the caller slices time, and dropping vehicles
 (``vehicles=N``) does not change what the others do.
+
+With ``report_outings`` the vehicles tell what they plan: each random outing when it is
+planned (before it leaves: its departure, destinations and estimated return), when it departs
+and when it is back; ``take_outing_reports()`` hands them over (the demo files orders for
+them, simulator/demo_orders.py).
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from fleet.scenario.model import Scenario
-from simulator.plan import script_steps
+from simulator.plan import OutingReport, script_steps
 from simulator.route import Geography
 from simulator.script import Script, ScriptError
 from simulator.vehicle import VehicleSim
@@ -45,6 +51,7 @@ class World:
         vehicles: int | None = None,
         scripts: Sequence[Script] = (),
         geography: Geography | None = None,
+        report_outings: bool = False,
     ) -> None:
         if start.tzinfo is None:
             raise ValueError("start must be timezone-aware")
@@ -67,6 +74,9 @@ class World:
         chosen = list(fitted if vehicles is None else fitted[:vehicles])
         chosen += [v for v in fitted if v.plate in by_plate and v not in chosen]
         self.vehicles: list[VehicleSim] = []
+        local_s_at_start = float(
+            self.start.hour * 3600 + self.start.minute * 60 + self.start.second
+        )
         for vehicle in chosen:
             steps = dark = None
             if vehicle.plate in by_plate:
@@ -81,6 +91,8 @@ class World:
                     parked_interval_s=parked_interval_s,
                     steps=steps,
                     dark=dark,
+                    local_s_at_start=local_s_at_start,
+                    report_outings=report_outings,
                 )
             )
         self._by_plate = {v.vehicle.plate: v for v in self.vehicles}
@@ -112,6 +124,20 @@ class World:
                 out.append(DeviceMessage(sim.uid, sim.vehicle.plate, position_s, payload))
             heapq.heappush(self._due, (sim.next_report_s, index))
         return out
+
+    def start_later(self, start: datetime) -> None:
+        """Moves the start to `start` (whole seconds, never earlier) before anything is sent:
+        setting up took a while and device time is to be wall time. The plans stay as they
+        were made (a few seconds do not move an outing into the night)."""
+        lag_s = math.ceil((start - self.start).total_seconds())
+        self.start += timedelta(seconds=max(0, lag_s))
+
+    def take_outing_reports(self) -> list[OutingReport]:
+        """What the vehicles reported of their outings since the last call, in time order."""
+        reports = [r for v in self.vehicles for r in v.reports]
+        for v in self.vehicles:
+            v.reports.clear()
+        return sorted(reports, key=lambda r: r.at_s)
 
     def messages_until(self, until: datetime) -> list[DeviceMessage]:
         return self.advance_to((until - self.start).total_seconds())
