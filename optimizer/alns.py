@@ -1,0 +1,170 @@
+"""Adaptive large neighbourhood search on the general problem (issue #6). Pure code.
+
+Each iteration takes a few trips out of the current plan (a ruin operator of alns_ruins.py,
+picked by adaptive weights), inserts them again with those still left out (regret-k with
+noise, alns_recreate.py), swaps route tails while that pays (2-opt*, alns_local.py, on the
+routes just changed) and accepts the result by simulated annealing: always when cheaper,
+with probability exp(-Δ/T) when dearer. The temperature falls geometrically from `t0_frac` to
+`t_end_frac` of the first plan's routing cost, over the time limit, or over the iterations when
+`max_iterations` is set (then the run is repeatable whatever the machine's load). Operators that
+find new best, better or accepted plans gain weight every `segment` iterations.
+
+Feasibility is by construction: every insertion is screened by H5's insertion search
+(insertion_route.leg_slots) and confirmed exactly (alns_feasible.fast_times_feasible, the same
+answer as schedule.times_feasible, faster); taking trips out is confirmed too (a matrix without the triangle inequality
+could make a shorter route late). Committed stops and passengers on board never move.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from optimizer.alns_feasible import fast_times_feasible
+from optimizer.alns_local import two_opt_star
+from optimizer.alns_recreate import recreate
+from optimizer.alns_ruins import RUINS, RuinContext, placed_trips
+from optimizer.insertion import PlanState
+from optimizer.problem import Request
+
+SCORE_BEST, SCORE_BETTER, SCORE_ACCEPTED = 33.0, 9.0, 13.0
+RECREATES = ((1, 0.0), (2, 0.0), (3, 0.0), (1, 0.1), (2, 0.1))  # (regret k, noise)
+
+
+@dataclass(frozen=True)
+class AlnsConfig:
+    ruin_min: int = 4
+    ruin_max_frac: float = 0.15  # of the movable trips
+    ruin_max: int = 30
+    t0_frac: float = 0.003
+    t_end_frac: float = 1e-4
+    segment: int = 50
+    reaction: float = 0.2
+    max_iterations: int | None = None
+    local_search: bool = True  # 2-opt* between routes after each recreate
+    ruins: tuple[str, ...] = ("random", "worst", "related", "string", "route")
+
+
+@dataclass
+class AlnsResult:
+    routes: dict
+    reasons: dict[str, tuple[str, str]]
+    cost: int
+    iterations: int
+
+
+def plan_total(state: PlanState, movable: Sequence[str],
+               trips: Mapping[str, tuple[Request, ...]]) -> int:
+    """Routes plus the penalties of the movable trips left out (fixed ones are served)."""
+    problem = state.problem
+    served = state.served_ids()
+    total = sum(state.route_total(v.id) for v in problem.vehicles)
+    for trip in movable:
+        for leg in trips[trip]:
+            if leg.id not in served:
+                total += problem.unserved_penalty.of(leg.priority)
+    return total
+
+
+def _take_out(state: PlanState, trips: Mapping[str, tuple[Request, ...]],
+              chosen: Sequence[str], vehicle_of_trip: Mapping[str, str]) -> bool:
+    ids = {leg.id for trip in chosen for leg in trips[trip]}
+    changed = {}
+    for vehicle_id in {vehicle_of_trip[t] for t in chosen if t in vehicle_of_trip}:
+        refs = tuple(ref for ref in state.routes[vehicle_id] if ref.request_id not in ids)
+        vehicle = state.problem.vehicle_by_id[vehicle_id]
+        if refs and not fast_times_feasible(state.problem, vehicle, refs):
+            return False
+        changed[vehicle_id] = refs
+    for vehicle_id, refs in changed.items():
+        state.set_route(vehicle_id, refs)
+    return True
+
+
+def run_alns(state: PlanState, trips: Mapping[str, tuple[Request, ...]], movable: Sequence[str],
+             reasons: dict[str, tuple[str, str]], deadline: float, seed: int,
+             config: AlnsConfig = AlnsConfig(), pins: Mapping[str, str] | None = None
+             ) -> AlnsResult:
+    """Improves the plan in `state` until `deadline` (time.monotonic) or the iteration cap;
+    `state` ends holding the best plan found."""
+    rng = random.Random(seed)
+    first_of = {leg.id: t for t in movable for leg in trips[t]}
+    requests = state.problem.request_by_id
+    movable_set = set(movable)
+    ruins = [RUINS[name] for name in config.ruins]
+    w_ruin, w_rec = [1.0] * len(ruins), [1.0] * len(RECREATES)
+    sc_ruin, sc_rec = [0.0] * len(ruins), [0.0] * len(RECREATES)
+    n_ruin, n_rec = [0] * len(ruins), [0] * len(RECREATES)
+    current = plan_total(state, movable, trips)
+    best_cost, best_routes, best_reasons = current, dict(state.routes), dict(reasons)
+    routing = sum(state.route_total(v.id) for v in state.problem.vehicles)
+    t0 = max(1.0, config.t0_frac * routing)
+    t_end = max(1e-3, config.t_end_frac * routing)
+    q_max = max(config.ruin_min, min(config.ruin_max, int(config.ruin_max_frac * len(movable))))
+    started = time.monotonic()
+    iteration = 0
+    while movable:
+        now = time.monotonic()
+        if now >= deadline or (config.max_iterations is not None
+                               and iteration >= config.max_iterations):
+            break
+        if config.max_iterations is not None:
+            progress = iteration / max(1, config.max_iterations)
+        else:
+            progress = (now - started) / max(1e-9, deadline - started)
+        temperature = t0 * (t_end / t0) ** min(1.0, progress)
+        iteration += 1
+        vehicle_of_trip = placed_trips(state, movable, first_of)
+        ctx = RuinContext(state, trips, list(vehicle_of_trip), vehicle_of_trip, first_of,
+                          movable_set, rng)
+        q = rng.randint(min(config.ruin_min, len(movable)), q_max)
+        ri = rng.choices(range(len(ruins)), w_ruin)[0]
+        ci = rng.choices(range(len(RECREATES)), w_rec)[0]
+        chosen = ruins[ri](ctx, q)
+        before_routes = dict(state.routes)
+        if not _take_out(state, trips, chosen, vehicle_of_trip):
+            continue
+        served = state.served_ids()
+        pool = list(dict.fromkeys([*chosen, *(t for t in movable
+                                              if trips[t][0].id not in served)]))
+        k_regret, noise = RECREATES[ci]
+        new_reasons = recreate(state, trips, pool, rng, k_regret, noise, pins)
+        if config.local_search:
+            touched = {v for v in set(state.routes) | set(before_routes)
+                       if state.routes.get(v, ()) != before_routes.get(v, ())}
+            two_opt_star(state, first_of, requests, touched,
+                         None if config.max_iterations is not None else deadline)
+        cost = plan_total(state, movable, trips)
+        score = 0.0
+        if cost < best_cost:
+            best_cost, best_routes = cost, dict(state.routes)
+            best_reasons = new_reasons
+            current, score = cost, SCORE_BEST
+        elif cost < current:
+            current, score = cost, SCORE_BETTER
+        elif cost > current and rng.random() < math.exp(-(cost - current) / temperature):
+            current, score = cost, SCORE_ACCEPTED
+        elif cost > current:
+            _restore(state, before_routes)
+        sc_ruin[ri] += score
+        sc_rec[ci] += score
+        n_ruin[ri] += 1
+        n_rec[ci] += 1
+        if iteration % config.segment == 0:
+            for weights, scores, counts in ((w_ruin, sc_ruin, n_ruin), (w_rec, sc_rec, n_rec)):
+                for h in range(len(weights)):
+                    if counts[h]:
+                        weights[h] = max(0.05, (1 - config.reaction) * weights[h]
+                                         + config.reaction * scores[h] / counts[h])
+                    scores[h], counts[h] = 0.0, 0
+    _restore(state, best_routes)
+    return AlnsResult(dict(state.routes), best_reasons, best_cost, iteration)
+
+
+def _restore(state: PlanState, routes: Mapping[str, tuple]) -> None:
+    for vehicle_id in set(routes) | set(state.routes):
+        if state.routes.get(vehicle_id, ()) != routes.get(vehicle_id, ()):
+            state.set_route(vehicle_id, routes.get(vehicle_id, ()))

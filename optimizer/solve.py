@@ -1,0 +1,102 @@
+"""The product solver (issue #6): `solve(problem, SolveParams) -> Solution`. Pure code.
+
+1. First plan: the warm start (a previous Solution) made valid for this problem by
+   `replan.carry_over` (committed stops first again, vanished requests dropped), then every trip
+   it lacks inserted by H5's regret-2 insertion (`insertion_plan.build_plan`); without a warm
+   start, that insertion alone.
+2. ALNS (`optimizer.alns`) until the time limit (or `max_iterations`).
+3. The answer built by `evaluate_routes` (times, loads, costs), with the reason of every request
+   left out.
+
+Never moved: committed stops and passengers on board (the plan always starts from them). An
+emergency is never dropped while a car can take it: emergencies are inserted before anything
+else, room is made for them by moving lower-priority trips (insertion_room.make_room), and
+their penalty dwarfs any routing cost, so no accepted plan leaves one out for a cheaper route.
+The result is deterministic for a seed when `max_iterations` bounds the search (with only a
+time limit, how far the search gets depends on the machine). The first insertion plan counts
+against the time limit but is not interrupted; the last ALNS iteration may overrun it a little.
+There is no OR-Tools polish yet (optimizer/ortools_solver.py is not written).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from optimizer.alns import AlnsConfig, run_alns
+from optimizer.alns_feasible import fast_times_feasible
+from optimizer.evaluate import evaluate_routes
+from optimizer.insertion import PlanState, base_plan, fixed_request_ids, trip_chains
+from optimizer.insertion_plan import build_plan
+from optimizer.problem import Problem, StopRef
+from optimizer.solution import Solution
+
+
+@dataclass(frozen=True)
+class SolveParams:
+    time_limit_s: float = 10.0
+    seed: int = 0
+    warm_start: Solution | None = None
+    max_iterations: int | None = None  # an iteration cap (repeatable runs); None: time only
+    ruin_min: int = 4  # trips taken out per iteration: from ruin_min to
+    ruin_max_frac: float = 0.15  # this share of the movable trips, at most ruin_max
+    ruin_max: int = 30
+    t0_frac: float = 0.003  # annealing temperature, as a share of the first plan's cost
+    t_end_frac: float = 1e-4
+
+    def alns_config(self) -> AlnsConfig:
+        return AlnsConfig(ruin_min=self.ruin_min, ruin_max_frac=self.ruin_max_frac,
+                          ruin_max=self.ruin_max, t0_frac=self.t0_frac,
+                          t_end_frac=self.t_end_frac, max_iterations=self.max_iterations)
+
+
+def solve(problem: Problem, params: SolveParams) -> Solution:
+    deadline = time.monotonic() + params.time_limit_s
+    warm = None
+    if params.warm_start is not None:
+        from optimizer.replan import carry_over  # replan imports this module lazily
+
+        routes = {route.vehicle_id: tuple(StopRef(s.request_id, s.kind) for s in route.stops)
+                  for route in params.warm_start.routes}
+        warm = carry_over(problem, routes)
+    warm = _with_committed_dropoffs(problem, warm)
+    first = build_plan(problem, warm_start=warm)
+    trips = trip_chains(problem)
+    fixed = fixed_request_ids(problem)
+    movable = [t for t, legs in trips.items() if not any(leg.id in fixed for leg in legs)]
+    state = PlanState(problem, first.routes)
+    result = run_alns(state, trips, movable, dict(first.reasons), deadline, params.seed,
+                      params.alns_config())
+    served = state.served_ids()
+    reasons = {rid: why for rid, why in result.reasons.items() if rid not in served}
+    return evaluate_routes(problem, state.routes, reasons)
+
+
+def _with_committed_dropoffs(problem: Problem, warm: dict | None) -> dict:
+    """A committed pickup whose drop-off is not committed still needs that drop-off on the same
+    car: placed where it adds the least distance (after the committed stops), unless the warm
+    start has it already. Nothing else moves it, as the request is fixed."""
+    routes = dict(base_plan(problem))
+    routes.update(warm or {})
+    dist = problem.dist_m
+    for vehicle in problem.vehicles:
+        state = vehicle.state
+        if state is None:
+            continue
+        refs = tuple(routes.get(vehicle.id, ()))
+        head = len(state.committed)
+        for ref in state.committed:
+            drop = StopRef(ref[0], "dropoff")
+            if ref[1] != "pickup" or drop in refs:
+                continue
+            node = problem.request_by_id[ref[0]].dropoff_node
+            path = [vehicle.origin_node, *(problem.stop_node(r) for r in refs), vehicle.end_node]
+            slots = sorted(range(head, len(refs) + 1), key=lambda k: (
+                dist[path[k]][node] + dist[node][path[k + 1]] - dist[path[k]][path[k + 1]], k))
+            for k in slots:
+                trial = (*refs[:k], drop, *refs[k:])
+                if fast_times_feasible(problem, vehicle, trial) or k == slots[-1]:
+                    refs = trial  # infeasible everywhere: the checker will say so
+                    break
+        routes[vehicle.id] = refs
+    return routes
