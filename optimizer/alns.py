@@ -23,11 +23,11 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from optimizer.alns_feasible import fast_times_feasible
 from optimizer.alns_local import two_opt_star
 from optimizer.alns_recreate import recreate
 from optimizer.alns_ruins import RUINS, RuinContext, placed_trips
 from optimizer.insertion import PlanState
+from optimizer.insertion_plan import take_out
 from optimizer.problem import Request
 
 SCORE_BEST, SCORE_BETTER, SCORE_ACCEPTED = 33.0, 9.0, 13.0
@@ -67,21 +67,6 @@ def plan_total(state: PlanState, movable: Sequence[str],
             if leg.id not in served:
                 total += problem.unserved_penalty.of(leg.priority)
     return total
-
-
-def _take_out(state: PlanState, trips: Mapping[str, tuple[Request, ...]],
-              chosen: Sequence[str], vehicle_of_trip: Mapping[str, str]) -> bool:
-    ids = {leg.id for trip in chosen for leg in trips[trip]}
-    changed = {}
-    for vehicle_id in {vehicle_of_trip[t] for t in chosen if t in vehicle_of_trip}:
-        refs = tuple(ref for ref in state.routes[vehicle_id] if ref.request_id not in ids)
-        vehicle = state.problem.vehicle_by_id[vehicle_id]
-        if refs and not fast_times_feasible(state.problem, vehicle, refs):
-            return False
-        changed[vehicle_id] = refs
-    for vehicle_id, refs in changed.items():
-        state.set_route(vehicle_id, refs)
-    return True
 
 
 def run_alns(state: PlanState, trips: Mapping[str, tuple[Request, ...]], movable: Sequence[str],
@@ -125,7 +110,7 @@ def run_alns(state: PlanState, trips: Mapping[str, tuple[Request, ...]], movable
         ci = rng.choices(range(len(RECREATES)), w_rec)[0]
         chosen = ruins[ri](ctx, q)
         before_routes = dict(state.routes)
-        if not _take_out(state, trips, chosen, vehicle_of_trip):
+        if not take_out(state, trips, chosen):
             continue
         served = state.served_ids()
         pool = list(dict.fromkeys([*chosen, *(t for t in movable

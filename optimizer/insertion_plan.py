@@ -23,12 +23,12 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from optimizer.alns_feasible import fast_times_feasible
 from optimizer.evaluate import evaluate_routes
 from optimizer.holds import Holds
 from optimizer.insertion import Plan, PlanState, fixed_request_ids, is_emergency, trip_chains
 from optimizer.insertion_room import make_room
 from optimizer.problem import PRIORITIES, Problem, Request, StopRef
-from optimizer.schedule import times_feasible
 from optimizer.solution import Solution
 
 GRANULAR = 25  # cars a trip watches while the plan is built
@@ -205,17 +205,18 @@ def _without(refs: Sequence[StopRef], ids: set[str]) -> tuple[StopRef, ...]:
     return tuple(ref for ref in refs if ref.request_id not in ids)
 
 
-def _take_out(state: PlanState, trips: Mapping[str, tuple[Request, ...]],
-              chosen: Iterable[str]) -> bool:
+def take_out(state: PlanState, trips: Mapping[str, tuple[Request, ...]],
+             chosen: Iterable[str], vehicle_of: Mapping[str, str] | None = None) -> bool:
     """Removes the trips from their routes; False (nothing changed) if a shortened route would
-    break a time rule (possible only where the matrix breaks the triangle inequality)."""
-    where = state.vehicle_of()
+    break a time rule (possible only where the matrix breaks the triangle inequality).
+    `vehicle_of` (request id -> vehicle id) saves looking the routes up when the caller has it."""
+    where = state.vehicle_of() if vehicle_of is None else vehicle_of
     ids = {leg.id for trip in chosen for leg in trips[trip]}
     changed = {}
     for vehicle_id in {where[rid] for rid in ids if rid in where}:
         refs = _without(state.routes[vehicle_id], ids)
         vehicle = state.problem.vehicle_by_id[vehicle_id]
-        if refs and not times_feasible(state.problem, vehicle, refs):
+        if refs and not fast_times_feasible(state.problem, vehicle, refs):
             return False
         changed[vehicle_id] = refs
     for vehicle_id, refs in changed.items():
@@ -236,7 +237,7 @@ def _relocate_pass(state: PlanState, trips, movable: list[str], pins: Mapping[st
         if vehicle_id is None:
             continue
         before = state.routes[vehicle_id]
-        if not _take_out(state, trips, [trip]):
+        if not take_out(state, trips, [trip]):
             continue
         saved = state.route_total(vehicle_id, before) - state.route_total(vehicle_id)
         cars = [pins[trip]] if trip in pins else None
@@ -295,7 +296,7 @@ def _ruin_and_recreate(state: PlanState, trips, movable: list[str], pins: Mappin
         return False
     before_routes = dict(state.routes)
     before = plan_cost(state)
-    if not _take_out(state, trips, chosen):
+    if not take_out(state, trips, chosen):
         return False
     builder = _Builder(state, trips, {t: pins[t] for t in chosen if t in pins})
     builder.run(chosen)
