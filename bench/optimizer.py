@@ -8,12 +8,15 @@ Sections, one after another (never two benchmarks at once: the machine has 2 cor
 script of its own, run as it would be alone:
 
 - darp: bench/optimizer_darp.py — Cordeau's a-series through `optimizer.solve.solve`, gaps to
-  the optimum (goal: mean ≤ 1 %, max ≤ 3 %);
+  the optimum (goal: mean ≤ 1 %, max ≤ 3 %), the ALNS beside the plain OR-Tools model
+  (`--darp-engines`), two processes of one core each (`--darp-jobs`);
 - day: bench/optimizer_day.py — a Wuhan-circle day, optimizer against the greedy baseline
   (goal: ≥ 25 % lower cost);
 - online: bench/optimizer_online.py — new request -> proposal latency with 200 cars, and the
   re-plan;
-- lilim: Li & Lim PDPTW with VROOM and PyVRP side by side — not yet (a later task).
+- lilim: bench/optimizer_lilim.py — Li & Lim PDPTW, our solver with VROOM and PyVRP side by
+  side (the `bench` extra: pip install -e '.[bench]'); its --jobs processes (default 2)
+  run one solver each, one core each.
 
 Exit status: 1 when a section fails (e.g. a checker violation), else 0.
 """
@@ -30,8 +33,9 @@ HERE = Path(__file__).resolve().parent
 SECTIONS = ("darp", "day", "online", "lilim")
 
 
-def _commands(args: argparse.Namespace) -> dict[str, list[str] | None]:
-    darp = [str(HERE / "optimizer_darp.py"), "--time-limit", str(args.darp_time_limit)]
+def _commands(args: argparse.Namespace) -> dict[str, list[str]]:
+    darp = [str(HERE / "optimizer_darp.py"), "--time-limit", str(args.darp_time_limit),
+            "--jobs", str(args.darp_jobs), "--engines", *args.darp_engines]
     if args.darp_seven:
         darp.append("--seven")
     if args.darp_instances:
@@ -39,7 +43,11 @@ def _commands(args: argparse.Namespace) -> dict[str, list[str] | None]:
     day = [str(HERE / "optimizer_day.py"), "--days", str(args.day_days),
            "--time-limit", str(args.day_time_limit)]
     online = [str(HERE / "optimizer_online.py"), "--replan-s", str(args.online_replan_s)]
-    return {"darp": darp, "day": day, "online": online, "lilim": None}
+    lilim = [str(HERE / "optimizer_lilim.py"), "--time-limit", str(args.lilim_time_limit),
+             "--jobs", str(args.lilim_jobs)]
+    if args.lilim_instances:
+        lilim += ["--instances", *args.lilim_instances]
+    return {"darp": darp, "day": day, "online": online, "lilim": lilim}
 
 
 def main() -> int:
@@ -49,18 +57,21 @@ def main() -> int:
     parser.add_argument("--darp-seven", action="store_true",
                         help="only the seven instances of the 10 s comparison")
     parser.add_argument("--darp-instances", nargs="*")
+    parser.add_argument("--darp-engines", nargs="*", default=["alns", "ortools"],
+                        help="ours first, then the OR-Tools baseline, in the same run")
+    parser.add_argument("--darp-jobs", type=int, default=2)
     parser.add_argument("--day-days", type=int, default=5)
     parser.add_argument("--day-time-limit", type=float, default=30.0)
     parser.add_argument("--online-replan-s", type=float, default=9.5)
+    parser.add_argument("--lilim-time-limit", type=float, default=30.0)
+    parser.add_argument("--lilim-jobs", type=int, default=2)
+    parser.add_argument("--lilim-instances", nargs="*")
     args = parser.parse_args()
     commands = _commands(args)
     failed = []
     for name in args.sections:
         print(f"\n===== {name} =====", flush=True)
         command = commands[name]
-        if command is None:
-            print("Li & Lim PDPTW with VROOM and PyVRP side by side: not yet (a later task)")
-            continue
         started = time.perf_counter()
         status = subprocess.run([sys.executable, *command], check=False).returncode
         print(f"[{name}: exit {status}, {time.perf_counter() - started:.0f} s]", flush=True)

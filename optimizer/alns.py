@@ -6,7 +6,8 @@ noise, alns_recreate.py), swaps route tails while that pays (2-opt*, alns_local.
 routes just changed) and accepts the result by simulated annealing: always when cheaper,
 with probability exp(-Δ/T) when dearer. The temperature falls geometrically from `t0_frac` to
 `t_end_frac` of the first plan's routing cost, over the time limit, or over the iterations when
-`max_iterations` is set (then the run is repeatable whatever the machine's load). Operators that
+`max_iterations` is set (then the run is repeatable whatever the machine's load); the routing
+cost it scales by leaves fixed costs out. Operators that
 find new best, better or accepted plans gain weight every `segment` iterations.
 
 Feasibility is by construction: every insertion is screened by H5's insertion search
@@ -45,7 +46,12 @@ class AlnsConfig:
     reaction: float = 0.2
     max_iterations: int | None = None
     local_search: bool = True  # 2-opt* between routes after each recreate
-    ruins: tuple[str, ...] = ("random", "worst", "related", "string", "route")
+    ruins: tuple[str, ...] = ("random", "worst", "related", "string", "route", "near_unplaced")
+    # The request bank: when > 0, the annealing judges a movable leg left out at this many
+    # times the mean routing cost per served leg (capped by its real penalty), so the search
+    # may pass through plans that leave a trip out for a while; the best plan is still chosen
+    # by the real cost. 0: a leg left out costs its real penalty in the annealing too.
+    bank_frac: float = 0.0
 
 
 @dataclass
@@ -69,12 +75,31 @@ def plan_total(state: PlanState, movable: Sequence[str],
     return total
 
 
+def variable_cost(state: PlanState) -> int:
+    """The routes' cost without fixed costs: the scale of the annealing temperature (a fixed
+    cost of 10^8 per car would make any distance move look small)."""
+    total = 0
+    for vehicle in state.problem.vehicles:
+        cost = state.route_total(vehicle.id)
+        if cost and state.routes.get(vehicle.id) and vehicle.price_plan is not None:
+            cost -= vehicle.price_plan.fixed_cost
+        total += cost
+    return total
+
+
+def unserved_legs(state: PlanState, movable: Sequence[str],
+                  trips: Mapping[str, tuple[Request, ...]]) -> int:
+    served = state.served_ids()
+    return sum(1 for trip in movable for leg in trips[trip] if leg.id not in served)
+
+
 def run_alns(state: PlanState, trips: Mapping[str, tuple[Request, ...]], movable: Sequence[str],
              reasons: dict[str, tuple[str, str]], deadline: float, seed: int,
-             config: AlnsConfig = AlnsConfig(), pins: Mapping[str, str] | None = None
-             ) -> AlnsResult:
+             config: AlnsConfig = AlnsConfig(), pins: Mapping[str, str] | None = None,
+             stop_at_unserved: int | None = None) -> AlnsResult:
     """Improves the plan in `state` until `deadline` (time.monotonic) or the iteration cap;
-    `state` ends holding the best plan found."""
+    `state` ends holding the best plan found. With `stop_at_unserved`, it stops as soon as the
+    best plan leaves at most that many movable legs out (the fleet reduction's goal)."""
     rng = random.Random(seed)
     first_of = {leg.id: t for t in movable for leg in trips[t]}
     requests = state.problem.request_by_id
@@ -83,15 +108,20 @@ def run_alns(state: PlanState, trips: Mapping[str, tuple[Request, ...]], movable
     w_ruin, w_rec = [1.0] * len(ruins), [1.0] * len(RECREATES)
     sc_ruin, sc_rec = [0.0] * len(ruins), [0.0] * len(RECREATES)
     n_ruin, n_rec = [0] * len(ruins), [0] * len(RECREATES)
-    current = plan_total(state, movable, trips)
-    best_cost, best_routes, best_reasons = current, dict(state.routes), dict(reasons)
-    routing = sum(state.route_total(v.id) for v in state.problem.vehicles)
+    best_cost, best_routes, best_reasons = (plan_total(state, movable, trips), dict(state.routes),
+                                            dict(reasons))
+    bank_cost = _bank_cost(state, movable, trips, config.bank_frac)
+    current = _annealed(state, movable, trips, bank_cost)
+    routing = variable_cost(state)
     t0 = max(1.0, config.t0_frac * routing)
     t_end = max(1e-3, config.t_end_frac * routing)
     q_max = max(config.ruin_min, min(config.ruin_max, int(config.ruin_max_frac * len(movable))))
     started = time.monotonic()
     iteration = 0
     while movable:
+        if stop_at_unserved is not None and \
+                unserved_legs(state, movable, trips) <= stop_at_unserved:
+            break
         now = time.monotonic()
         if now >= deadline or (config.max_iterations is not None
                                and iteration >= config.max_iterations):
@@ -103,8 +133,9 @@ def run_alns(state: PlanState, trips: Mapping[str, tuple[Request, ...]], movable
         temperature = t0 * (t_end / t0) ** min(1.0, progress)
         iteration += 1
         vehicle_of_trip = placed_trips(state, movable, first_of)
+        unplaced = [t for t in movable if t not in vehicle_of_trip]
         ctx = RuinContext(state, trips, list(vehicle_of_trip), vehicle_of_trip, first_of,
-                          movable_set, rng)
+                          movable_set, rng, unplaced)
         q = rng.randint(min(config.ruin_min, len(movable)), q_max)
         ri = rng.choices(range(len(ruins)), w_ruin)[0]
         ci = rng.choices(range(len(RECREATES)), w_rec)[0]
@@ -122,10 +153,11 @@ def run_alns(state: PlanState, trips: Mapping[str, tuple[Request, ...]], movable
                        if state.routes.get(v, ()) != before_routes.get(v, ())}
             two_opt_star(state, first_of, requests, touched,
                          None if config.max_iterations is not None else deadline)
-        cost = plan_total(state, movable, trips)
+        real = plan_total(state, movable, trips)
+        cost = real if bank_cost is None else _annealed(state, movable, trips, bank_cost)
         score = 0.0
-        if cost < best_cost:
-            best_cost, best_routes = cost, dict(state.routes)
+        if real < best_cost:
+            best_cost, best_routes = real, dict(state.routes)
             best_reasons = new_reasons
             current, score = cost, SCORE_BEST
         elif cost < current:
@@ -147,6 +179,31 @@ def run_alns(state: PlanState, trips: Mapping[str, tuple[Request, ...]], movable
                     scores[h], counts[h] = 0.0, 0
     _restore(state, best_routes)
     return AlnsResult(dict(state.routes), best_reasons, best_cost, iteration)
+
+
+def _bank_cost(state: PlanState, movable: Sequence[str],
+               trips: Mapping[str, tuple[Request, ...]], bank_frac: float) -> int | None:
+    """What the annealing charges per movable leg left out (config.bank_frac), or None."""
+    if bank_frac <= 0:
+        return None
+    served = state.served_ids()
+    legs = sum(1 for t in movable for leg in trips[t] if leg.id in served)
+    return max(1, int(bank_frac * variable_cost(state) / max(1, legs)))
+
+
+def _annealed(state: PlanState, movable: Sequence[str],
+              trips: Mapping[str, tuple[Request, ...]], bank_cost: int | None) -> int:
+    """The cost the annealing compares: the real one, but legs left out at `bank_cost`."""
+    if bank_cost is None:
+        return plan_total(state, movable, trips)
+    penalty = state.problem.unserved_penalty
+    served = state.served_ids()
+    total = sum(state.route_total(v.id) for v in state.problem.vehicles)
+    for trip in movable:
+        for leg in trips[trip]:
+            if leg.id not in served:
+                total += min(bank_cost, penalty.of(leg.priority))
+    return total
 
 
 def _restore(state: PlanState, routes: Mapping[str, tuple]) -> None:

@@ -34,10 +34,12 @@ def vehicle_kind(vehicle: Vehicle) -> tuple:
 
 
 def candidate_vehicles(state: PlanState) -> list[str]:
-    """Every car in use (or re-planned) and one unused car of each kind."""
+    """Every car in use (or re-planned) and one unused car of each kind; none closed."""
     seen: set[tuple] = set()
     out = []
     for vehicle in state.problem.vehicles:
+        if vehicle.id in state.closed:
+            continue
         if state.routes.get(vehicle.id) or vehicle.state is not None:
             out.append(vehicle.id)
             continue
@@ -130,7 +132,8 @@ def recreate(state: PlanState, trips: Mapping[str, tuple[Request, ...]], pool: S
         best_prop: Proposal | None = None
         for trip in waiting:
             own = cache[trip]
-            allowed = [pins[trip]] if trip in pins else cars
+            allowed = [pins[trip]] if trip in pins and pins[trip] not in state.closed \
+                else [] if trip in pins else cars
             options = []
             for vehicle_id in allowed:
                 if vehicle_id not in own:

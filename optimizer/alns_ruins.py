@@ -5,7 +5,8 @@
 - related (Shaw): a seed trip and the trips closest to it in place and time;
 - string: a run of consecutive stops of one route, then of another;
 - route: every movable trip of one short route, so that the car may stay home (leased cars'
-  fixed cost, the vehicle count of hierarchical objectives).
+  fixed cost, the vehicle count of hierarchical objectives);
+- near_unplaced: the trips closest to one left out (related otherwise), room for it.
 
 Only movable trips are ever chosen: committed stops and passengers on board stay.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from optimizer.insertion import PlanState
 from optimizer.problem import Request
@@ -29,6 +30,7 @@ class RuinContext:
     first_of: Mapping[str, str]  # any leg id -> its trip's first leg id
     movable: set[str]
     rng: random.Random
+    unplaced: list[str] = field(default_factory=list)  # movable trips left out now
 
     def times(self) -> dict[str, tuple[int, int]]:
         """Earliest start of service of each placed trip's first pickup and last drop-off."""
@@ -93,6 +95,33 @@ def ruin_related(ctx: RuinContext, q: int, determinism: float = 6.0) -> list[str
     return chosen
 
 
+def ruin_near_unplaced(ctx: RuinContext, q: int, determinism: float = 4.0) -> list[str]:
+    """The placed trips closest in place and time to a trip left out, to make room for it
+    (what the fleet reduction needs most); `related` when nothing is left out."""
+    if not ctx.unplaced:
+        return ruin_related(ctx, q)
+    if not ctx.placed:
+        return []
+    duration = ctx.state.problem.duration_s
+    times = ctx.times()
+    seed = ctx.trips[ctx.rng.choice(ctx.unplaced)]
+    p0, d0 = seed[0].pickup_node, seed[-1].dropoff_node
+    pick, drop = seed[0].pickup_window, seed[-1].dropoff_window  # either may be open
+    tp0 = pick.start_s if pick else drop.start_s if drop else 0
+    td0 = drop.start_s if drop else tp0
+
+    def relatedness(trip: str) -> float:
+        p, d = ctx.trips[trip][0].pickup_node, ctx.trips[trip][-1].dropoff_node
+        tp, td = times.get(trip, (0, 0))
+        return duration[p0][p] + duration[d0][d] + abs(tp0 - tp) + abs(td0 - td)
+
+    rest = sorted(ctx.placed, key=relatedness)
+    chosen = []
+    while rest and len(chosen) < q:
+        chosen.append(rest.pop(int(len(rest) * ctx.rng.random() ** determinism)))
+    return chosen
+
+
 def ruin_string(ctx: RuinContext, q: int) -> list[str]:
     routes = sorted(set(ctx.vehicle_of_trip.values()))
     if not routes:
@@ -130,6 +159,7 @@ RUINS: dict[str, Ruin] = {
     "related": ruin_related,
     "string": ruin_string,
     "route": ruin_route,
+    "near_unplaced": ruin_near_unplaced,
 }
 
 

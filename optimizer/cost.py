@@ -36,6 +36,26 @@ def route_cost(vehicle: Vehicle, *, dist_m: int, start_s: int, end_s: int, serve
     return Cost(fixed=fixed, distance=distance, overtime=overtime, over_km=over_km)
 
 
+def distance_total(vehicle: Vehicle, dist_m: int, served: bool) -> int:
+    """`route_cost(vehicle, dist_m=dist_m, start_s=0, end_s=0, served=served).total`, without
+    building the Cost: what a route costs but for overtime (the solvers' inner loop)."""
+    total = (dist_m * vehicle.cost_per_km + 500) // 1000
+    plan = vehicle.price_plan
+    if plan is None:
+        return total
+    state = vehicle.state
+    departed = state is not None and state.departed_s is not None
+    if not (served or departed):
+        return total
+    if served and not departed:
+        total += plan.fixed_cost
+    if plan.over_km_cost_per_km:
+        over_m = dist_m + (state.driven_m if state else 0) - plan.included_dist_m
+        if over_m > 0:
+            total += (over_m * plan.over_km_cost_per_km + 500) // 1000
+    return total
+
+
 def unserved_cost(problem: Problem, request_ids: Iterable[str]) -> int:
     by_id = problem.request_by_id
     return sum(problem.unserved_penalty.of(by_id[rid].priority) for rid in request_ids)

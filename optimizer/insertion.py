@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from optimizer.cost import route_cost
+from optimizer.cost import distance_total
 from optimizer.evaluate import build_route
 from optimizer.holds import Holds
 from optimizer.insertion_route import RouteView, fits_vehicle, leg_slots
@@ -141,6 +141,9 @@ class PlanState:
         for vehicle_id, refs in (plan or {}).items():
             self.routes[vehicle_id] = tuple(StopRef(*ref) for ref in refs)
         self._index = {v.id: i for i, v in enumerate(problem.vehicles)}
+        # Cars that take no new stops for now (the ALNS's fleet reduction closes the car it
+        # empties and every unused one); the recreate step and 2-opt* leave them alone.
+        self.closed: set[str] = set()
         self._views: dict[str, RouteView] = {}
         self._costs: dict[tuple[str, tuple[StopRef, ...]], int] = {}
 
@@ -296,7 +299,7 @@ def _kth(best: dict[str, tuple[int, _Candidate]], k: int) -> int:
 
 def _distance_cost(vehicle: Vehicle, dist_m: int, served: bool) -> int:
     """A route's cost without overtime (fixed, per km, over-km): exact for most cars."""
-    return route_cost(vehicle, dist_m=dist_m, start_s=0, end_s=0, served=served).total
+    return distance_total(vehicle, dist_m, served)
 
 
 def _placements(problem: Problem, view: RouteView, legs: Sequence[Request]

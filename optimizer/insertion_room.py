@@ -31,7 +31,7 @@ def make_room(state: PlanState, legs: Sequence[Request], k: int = 1) -> list[Pro
     rank = _rank(legs)
     options = []
     for vehicle in problem.vehicles:
-        if not all(fits_vehicle(vehicle, leg) for leg in legs):
+        if vehicle.id in state.closed or not all(fits_vehicle(vehicle, leg) for leg in legs):
             continue
         refs = state.routes.get(vehicle.id, ())
         trips = dict.fromkeys(first_of[r.request_id] for r in refs if r.request_id in first_of)
@@ -59,13 +59,15 @@ def _try(state: PlanState, legs: Sequence[Request], vehicle_id: str, movable: li
         return None
     trial = PlanState(problem, state.routes, state.holds)
     trial.set_route(vehicle_id, kept)
+    open_ids = [v.id for v in problem.vehicles if v.id not in state.closed] \
+        if state.closed else None
     placed = trial.best_insertions(legs, 1, [vehicle_id])
     if not placed:
         return None
     trial.apply(placed[0])
     displaced: list[str] = []
     for trip in sorted(movable, key=lambda t: (_rank(chains[t]), t)):
-        again = trial.best_insertions(chains[trip], 1)
+        again = trial.best_insertions(chains[trip], 1, open_ids)
         if again:
             trial.apply(again[0])
         else:

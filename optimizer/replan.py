@@ -2,8 +2,8 @@
 within a time limit, never moving what is committed. Pure code.
 
 The insertion improvement (`insertion_plan.improve_plan`) always runs first, for half the
-budget when the solver (`optimizer.solve.solve`, OR-Tools with large-neighbourhood search) is
-installed and for all of it otherwise. The solver then gets the rest, starting from that plan.
+budget when the solver (`optimizer.solve.solve`: the ALNS, with its fleet reduction) is
+available and for all of it otherwise. The solver then gets the rest, starting from that plan.
 It knows neither the platform's booking holds nor the dispatcher's pins, so its plan is
 repaired (a trip that breaks them is taken out and inserted again where the rules allow), and
 it is kept only when the independent checker passes it and it is cheaper.

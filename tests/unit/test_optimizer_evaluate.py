@@ -4,6 +4,8 @@ price plans, and the reasons given for requests left out."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from optimizer import (
     Cost,
@@ -15,6 +17,7 @@ from optimizer import (
     default_max_ride_s,
     evaluate_routes,
 )
+from optimizer.cost import distance_total, route_cost
 from optimizer.reasons import explain_unserved
 from tests.optimizer_world import line_problem, request, vehicle
 
@@ -148,3 +151,18 @@ def test_explain_unserved_names_the_leg_of_the_trip_that_cannot_be_served():
                             request("back", 2, 1, follows="out", passengers=9)])
     assert explain_unserved(problem, "out") == (
         "linked_unserved", "leg 'back' of the same trip cannot be served")
+
+
+@given(dist_m=st.integers(0, 2_000_000), served=st.booleans(), rate=st.integers(0, 500),
+       fixed=st.integers(0, 100_000), included_m=st.integers(0, 500_000),
+       over_km=st.integers(0, 300), driven_m=st.integers(0, 100_000),
+       departed=st.sampled_from([None, 3600]), plan=st.booleans())
+def test_the_fast_route_total_agrees_with_route_cost(dist_m, served, rate, fixed, included_m,
+                                                     over_km, driven_m, departed, plan):
+    price = PricePlan(fixed_cost=fixed, included_dist_m=included_m, overtime_cost_per_h=5000,
+                      over_km_cost_per_km=over_km) if plan else None
+    state = VehicleState(node=0, time_s=7200, departed_s=departed, driven_m=driven_m)
+    for car_state in (None, state):
+        car = vehicle("v", cost_per_km=rate, price_plan=price, state=car_state)
+        assert distance_total(car, dist_m, served) == route_cost(
+            car, dist_m=dist_m, start_s=0, end_s=0, served=served).total
