@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 
 from optimizer.alns_feasible import fast_times_feasible
 from optimizer.insertion import PlanState, Proposal, _distance_cost, is_emergency
@@ -24,6 +25,7 @@ from optimizer.insertion_route import leg_slots
 from optimizer.problem import PRIORITIES, Request, StopRef, Vehicle
 
 BIG = 10**15
+PLACEMENT_CACHE_MAX = 50_000  # remembered placements (each holds a stop order)
 
 
 def vehicle_kind(vehicle: Vehicle) -> tuple:
@@ -54,7 +56,21 @@ def best_on_vehicle(state: PlanState, vehicle_id: str, legs: Sequence[Request]
                     ) -> Proposal | None:
     """The cheapest feasible placement of the trip on this car: screened placements confirmed
     cheapest first (the screening's price is exact but for a price plan's overtime, which
-    only grows: a lower bound), like `PlanState.best_insertions` without building the route."""
+    only grows: a lower bound), like `PlanState.best_insertions` without building the route.
+    Remembered per (car, its stop order, trip): most routes come through an ALNS iteration
+    unchanged, and so do the answers for them."""
+    key = (vehicle_id, state.routes.get(vehicle_id, ()), legs[0].id)
+    cache = state.placement_cache
+    if key in cache:
+        return cache[key]
+    if len(cache) >= PLACEMENT_CACHE_MAX:
+        cache.clear()
+    found = cache[key] = _best_on_vehicle(state, vehicle_id, legs)
+    return found
+
+
+def _best_on_vehicle(state: PlanState, vehicle_id: str, legs: Sequence[Request]
+                     ) -> Proposal | None:
     vehicle = state.problem.vehicle_by_id[vehicle_id]
     if not state.may_carry(vehicle, legs):
         return None
@@ -64,10 +80,17 @@ def best_on_vehicle(state: PlanState, vehicle_id: str, legs: Sequence[Request]
         found = [(c.estimate, c.positions, c.refs) for c in state.candidates(vehicle, legs)]
     if not found:
         return None
-    found.sort(key=lambda c: (c[0], c[1]))
     exact = vehicle.price_plan is None or not vehicle.price_plan.overtime_cost_per_h
-    old = None if exact else state.route_total(vehicle_id)
     view = state.view(vehicle_id)
+    key = itemgetter(0, 1)
+    if exact:  # the cheapest screened placement is usually feasible: try it before sorting
+        estimate, positions, refs = min(found, key=key)
+        if refs is None:
+            refs = _with_leg(view.refs, legs[0].id, positions)
+        if fast_times_feasible(state.problem, vehicle, refs):
+            return Proposal(vehicle_id, positions, estimate, refs, None)  # type: ignore[arg-type]
+    found.sort(key=key)
+    old = None if exact else state.route_total(vehicle_id)
     best: tuple[int, tuple[StopRef, ...], tuple[int, ...]] | None = None
     for estimate, positions, refs in found:
         if best is not None and estimate >= best[0]:
@@ -101,14 +124,16 @@ def _single_leg(state: PlanState, vehicle: Vehicle, leg: Request) -> list:
     unused = not view.refs and vehicle.state is None
     base = view.dist_m
     plan = vehicle.price_plan
-    rate = vehicle.cost_per_km
-    if plan is None:
-        old = 0 if unused else (base * rate + 500) // 1000
-        return [((((base + s.add_dist_m) * rate + 500) // 1000) - old, (s.i, s.j + 1), None)
-                for s in leg_slots(state.problem, view, leg, view.fixed, view.stop_count)]
+    slots = leg_slots(state.problem, view, leg, view.fixed, view.stop_count)
     old = 0 if unused else _distance_cost(vehicle, base, bool(view.refs))
+    if plan is None or not plan.over_km_cost_per_km:
+        # cost = per-km part + the fixed cost once the car serves anyone: linear in distance
+        rate = vehicle.cost_per_km
+        const = _distance_cost(vehicle, 0, True) - old
+        return [(((base + s.add_dist_m) * rate + 500) // 1000 + const, (s.i, s.j + 1), None)
+                for s in slots]
     return [(_distance_cost(vehicle, base + s.add_dist_m, True) - old, (s.i, s.j + 1), None)
-            for s in leg_slots(state.problem, view, leg, view.fixed, view.stop_count)]
+            for s in slots]
 
 
 def recreate(state: PlanState, trips: Mapping[str, tuple[Request, ...]], pool: Sequence[str],

@@ -144,6 +144,8 @@ class PlanState:
         # Cars that take no new stops for now (the ALNS's fleet reduction closes the car it
         # empties and every unused one); the recreate step and 2-opt* leave them alone.
         self.closed: set[str] = set()
+        # the ALNS's recreate step remembers its placements here (alns_recreate.best_on_vehicle)
+        self.placement_cache: dict = {}
         self._views: dict[str, RouteView] = {}
         self._costs: dict[tuple[str, tuple[StopRef, ...]], int] = {}
 

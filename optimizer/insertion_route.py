@@ -8,13 +8,15 @@ waiting, range and driving time); the survivors are confirmed exactly by the cal
 Positions: 0 is the route's start (the depot, or where the vehicle stands when re-planning),
 1..n its stops, n+1 the end depot. "Pickup after position i" puts the new pickup between
 positions i and i+1. Earliest times ignore ride-time limits and latest times ignore them too,
-so both are bounds every feasible schedule keeps: a pair rejected here is infeasible.
+so both are bounds every feasible schedule keeps: a pair rejected here is infeasible. The
+ride-time limits of the passengers already on the route enter as a room per stretch (the
+detour a new stop may add to the rides across it), also a necessary condition.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from optimizer.problem import Problem, Request, StopRef, Vehicle
 
@@ -22,10 +24,10 @@ NEG = -(10**12)
 POS = 10**12
 
 
-@dataclass(frozen=True)
-class LegSlot:
+class LegSlot(NamedTuple):
     """A screened placement of one request: pickup after position `i`, drop-off after
-    position `j` (j == i: right after the pickup), with the distance and driving it adds."""
+    position `j` (j == i: right after the pickup), with the distance and driving it adds.
+    A NamedTuple: the insertion search makes hundreds of thousands of them."""
 
     i: int
     j: int
@@ -38,7 +40,7 @@ class RouteView:
 
     __slots__ = ("vehicle", "refs", "nodes", "service", "open_s", "close_s", "earliest",
                  "latest", "load", "riders", "exclusive", "dist_m", "drive_s", "fixed",
-                 "request_ids", "waits")
+                 "request_ids", "waits", "ride_room")
 
     def __init__(self, problem: Problem, vehicle: Vehicle,
                  refs: Sequence[StopRef | tuple[str, str]]) -> None:
@@ -101,6 +103,30 @@ class RouteView:
             waits[k] = (kind == "dropoff" and next_kind == "pickup" and follower.driver_waits
                         and follower.follows == rid)
         self.waits = waits
+        # ride_room[k]: how much longer the stretch from position k to k+1 may get before a
+        # passenger riding across it breaks their ride-time limit. A ride lasts at least the
+        # driving and service between its pickup and drop-off (waiting only adds), and a stop
+        # inserted there lengthens it by its detour: a detour above the room is infeasible.
+        # Passengers already on board when re-planning are left out (no room limit: looser).
+        room = [POS] * n
+        if any(by_id[rid].max_ride_s is not None for rid, _ in self.refs):
+            chain = [0] * n  # driving and service from the start to each position, no waiting
+            for k in range(1, n):
+                chain[k] = chain[k - 1] + service[k - 1] + duration[nodes[k - 1]][nodes[k]]
+            picked: dict[str, int] = {}
+            for k, (rid, kind) in enumerate(self.refs, start=1):
+                if kind == "pickup":
+                    picked[rid] = k
+                    continue
+                limit = by_id[rid].max_ride_s
+                at = picked.get(rid)
+                if limit is None or at is None:
+                    continue
+                left = limit - (chain[k] - chain[at] - service[at])
+                for edge in range(at, k):
+                    if left < room[edge]:
+                        room[edge] = left
+        self.ride_room = room
 
     @property
     def stop_count(self) -> int:
@@ -122,6 +148,7 @@ def leg_slots(problem: Problem, view: RouteView, request: Request, first: int,
     nodes, service, open_s = view.nodes, view.service, view.open_s
     earliest, latest = view.earliest, view.latest
     load, riders, exclusive, waits = view.load, view.riders, view.exclusive, view.waits
+    room = view.ride_room
     n = len(nodes) - 2  # stops
     p, d = request.pickup_node, request.dropoff_node
     p_open, p_close = _window(request, "pickup")
@@ -151,7 +178,9 @@ def leg_slots(problem: Problem, view: RouteView, request: Request, first: int,
         if drop_s < d_open:
             drop_s = d_open
         if (drop_s <= d_close and duration[p][d] <= ride_limit
-                and drop_s + d_service + duration[d][b] <= latest[i + 1]):
+                and drop_s + d_service + duration[d][b] <= latest[i + 1]
+                and duration[a][p] + p_service + duration[p][d] + d_service + duration[d][b]
+                - base_drive <= room[i]):
             add_dist = dist[a][p] + dist[p][d] + dist[d][b] - base_dist
             add_drive = duration[a][p] + duration[p][d] + duration[d][b] - base_drive
             if add_dist <= dist_room and add_drive <= drive_room:
@@ -159,6 +188,8 @@ def leg_slots(problem: Problem, view: RouteView, request: Request, first: int,
         # drop-off further on: push the stops between through their windows
         first_dist = dist[a][p] + dist[p][b] - base_dist
         first_drive = duration[a][p] + duration[p][b] - base_drive
+        if first_drive + p_service > room[i]:
+            continue
         at_s = pickup_s + p_service + duration[p][b]
         ride_s = duration[p][b]  # driving and service on board, without waiting
         for j in range(i + 1, n + 1):
@@ -174,7 +205,9 @@ def leg_slots(problem: Problem, view: RouteView, request: Request, first: int,
                 drop_s = d_open
             if (not waits[j] and drop_s <= d_close
                     and ride_s + service[j] + duration[c][d] <= ride_limit
-                    and drop_s + d_service + duration[d][e] <= latest[j + 1]):
+                    and drop_s + d_service + duration[d][e] <= latest[j + 1]
+                    and duration[c][d] + d_service + duration[d][e] - duration[c][e]
+                    <= room[j]):
                 add_dist = first_dist + dist[c][d] + dist[d][e] - dist[c][e]
                 add_drive = first_drive + duration[c][d] + duration[d][e] - duration[c][e]
                 if add_dist <= dist_room and add_drive <= drive_room:

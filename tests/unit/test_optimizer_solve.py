@@ -223,3 +223,36 @@ def test_a_small_generated_day_is_checker_clean():
     solution = solve(problem, SolveParams(time_limit_s=30.0, seed=0, max_iterations=15))
     assert check(problem, solution) == []
     assert not any(item.reason == "not_planned" for item in solution.unassigned)
+
+
+def test_the_insertion_screening_prices_every_placement_exactly_or_from_below():
+    # the recreate step ranks placements by a price computed without building the route: exact
+    # for per-km, fixed and over-km costs, a lower bound when overtime may be billed
+    from optimizer.alns_recreate import _single_leg, _with_leg
+    from optimizer.insertion import PlanState
+
+    rng = random.Random(11)
+    compared = 0
+    for _ in range(40):
+        tiny = _tiny_problem(rng, legs=4)
+        day_rate = vehicle("d", capacity=4, cost_per_km=80, price_plan=PricePlan(fixed_cost=7000))
+        problem = line_problem(list(tiny.requests), [*tiny.vehicles, day_rate])
+        single = [r for r in problem.requests if r.follows is None
+                  and not any(o.follows == r.id for o in problem.requests)]
+        if len(single) < 2:
+            continue
+        first, other = single[0], single[1]
+        for car in problem.vehicles:
+            refs = (StopRef(first.id, "pickup"), StopRef(first.id, "dropoff"))
+            state = PlanState(problem, {car.id: refs} if rng.random() < 0.7 else {})
+            before = state.route_total(car.id)
+            for estimate, positions, _ in _single_leg(state, car, other):
+                trial = _with_leg(state.routes.get(car.id, ()), other.id, positions)
+                real = state.route_total(car.id, trial) - before
+                plan = car.price_plan
+                if plan is not None and plan.overtime_cost_per_h:
+                    assert estimate <= real
+                else:
+                    assert estimate == real
+                compared += 1
+    assert compared > 50
