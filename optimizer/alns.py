@@ -52,6 +52,10 @@ class AlnsConfig:
     # may pass through plans that leave a trip out for a while; the best plan is still chosen
     # by the real cost. 0: a leg left out costs its real penalty in the annealing too.
     bank_frac: float = 0.0
+    # A kick after this many iterations without a new best (0: never): back to the best plan,
+    # then a ruin of `kick_frac` of the movable trips, its result accepted whatever it costs.
+    stagnation: int = 0
+    kick_frac: float = 0.4
 
 
 @dataclass
@@ -118,6 +122,7 @@ def run_alns(state: PlanState, trips: Mapping[str, tuple[Request, ...]], movable
     q_max = max(config.ruin_min, min(config.ruin_max, int(config.ruin_max_frac * len(movable))))
     started = time.monotonic()
     iteration = 0
+    since_best = 0
     while movable:
         if stop_at_unserved is not None and \
                 unserved_legs(state, movable, trips) <= stop_at_unserved:
@@ -137,6 +142,14 @@ def run_alns(state: PlanState, trips: Mapping[str, tuple[Request, ...]], movable
         ctx = RuinContext(state, trips, list(vehicle_of_trip), vehicle_of_trip, first_of,
                           movable_set, rng, unplaced)
         q = rng.randint(min(config.ruin_min, len(movable)), q_max)
+        kick = config.stagnation > 0 and since_best >= config.stagnation
+        if kick:
+            _restore(state, best_routes)
+            vehicle_of_trip = placed_trips(state, movable, first_of)
+            ctx = RuinContext(state, trips, list(vehicle_of_trip), vehicle_of_trip, first_of,
+                              movable_set, rng, [])
+            q = max(q, int(config.kick_frac * len(movable)))
+            since_best = 0
         ri = rng.choices(range(len(ruins)), w_ruin)[0]
         ci = rng.choices(range(len(RECREATES)), w_rec)[0]
         chosen = ruins[ri](ctx, q)
@@ -156,7 +169,14 @@ def run_alns(state: PlanState, trips: Mapping[str, tuple[Request, ...]], movable
         real = plan_total(state, movable, trips)
         cost = real if bank_cost is None else _annealed(state, movable, trips, bank_cost)
         score = 0.0
+        since_best += 1
+        if kick:
+            current = cost  # accepted whatever it costs (the best plan is kept aside)
+            if real < best_cost:
+                best_cost, best_routes, best_reasons = real, dict(state.routes), new_reasons
+            continue
         if real < best_cost:
+            since_best = 0
             best_cost, best_routes = real, dict(state.routes)
             best_reasons = new_reasons
             current, score = cost, SCORE_BEST

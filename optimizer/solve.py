@@ -54,9 +54,11 @@ class SolveParams:
     t0_frac: float = 0.003  # annealing temperature, as a share of the first plan's cost
     t_end_frac: float = 1e-4
     bank_frac: float = 1.0  # AlnsConfig.bank_frac: the request bank's charge in the annealing
+    stagnation: int = 800  # AlnsConfig.stagnation: iterations without a new best before a kick
     fleet_share: float = 0.4  # at most this share of the time on emptying fixed-cost cars
     fleet_attempt_frac: float = 0.08  # each try to empty one car: this share of the time
     fleet_attempts: int = 3  # failed tries in a row that end the fleet reduction
+    fleet_after: float = 0.0  # the share of the time the ALNS runs before the fleet reduction
     # "alns" (the default), "ortools" (the OR-Tools model alone, the baseline) or
     # "alns+ortools" (ALNS, then OR-Tools GLS from its plan for `polish_share` of the time)
     engine: str = "alns"
@@ -66,7 +68,7 @@ class SolveParams:
         return AlnsConfig(ruin_min=self.ruin_min, ruin_max_frac=self.ruin_max_frac,
                           ruin_max=self.ruin_max, t0_frac=self.t0_frac,
                           t_end_frac=self.t_end_frac, max_iterations=self.max_iterations,
-                          bank_frac=self.bank_frac)
+                          bank_frac=self.bank_frac, stagnation=self.stagnation)
 
 
 def solve(problem: Problem, params: SolveParams) -> Solution:
@@ -113,6 +115,12 @@ def _solve_alns(problem: Problem, params: SolveParams) -> Solution:
     config = params.alns_config()
     if params.fleet_share > 0 and any(v.price_plan and v.price_plan.fixed_cost > 0
                                       for v in problem.vehicles):
+        if params.fleet_after > 0:  # a good structure first: cars emptied from it fit better
+            before_config = config if config.max_iterations is None else \
+                replace(config, max_iterations=int(config.max_iterations * params.fleet_after))
+            reasons = run_alns(state, trips, movable, reasons,
+                               time.monotonic() + params.fleet_after * params.time_limit_s,
+                               params.seed + 1, before_config).reasons
         now = time.monotonic()
         fleet_config = config if config.max_iterations is None else \
             replace(config, max_iterations=max(50, config.max_iterations // 10))
