@@ -16,9 +16,9 @@ hold 400 legs; the next ones arrive one at a time.
    plan grows to 400 + the arrivals' legs. Latency p50 / p95 / max; placed / left out.
 3. The full re-plan of every trip arrived so far: from nothing (`build_plan`, the construction
    alone), and from the final plan as warm start (`optimizer.replan.replan`, at most
-   `--replan-s` seconds), timed and checker-verified. (`replan` hands half its budget to the
-   OR-Tools solver when `optimizer/solve.py` exists, but not here: the solver would plan the
-   requests that have not arrived yet too.)
+   `--replan-s` seconds: the insertion improvement for half, then `optimizer.solve.solve`,
+   the ALNS, on the problem cut down to the arrived trips, warm-started from it), timed and
+   checker-verified.
 
 Every plan printed is verified with `optimizer.check` (the requests not yet arrived are
 reported unassigned as `not_planned`, so that the checker's accounting holds).

@@ -15,7 +15,7 @@ import importlib
 import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from optimizer.check import check
 from optimizer.holds import Holds
@@ -47,9 +47,10 @@ def replan(problem: Problem, warm: PlanResult, *, holds: Holds | None = None,
            pins: Mapping[str, str] | None = None, time_limit_s: float = 5.0,
            seed: int = 0, only: Iterable[str] | None = None) -> Replanned:
     """`only`: plan these trips (first leg ids) and leave the others out (the online bench's
-    requests that have not arrived yet); the solver is not used then, as it plans them all."""
+    requests that have not arrived yet); the solver then gets the problem cut down to them."""
     started = time.monotonic()
-    solver = _solver() if only is None else None
+    only = None if only is None else list(only)
+    solver = _solver()
     share = 0.5 if solver is not None else 1.0
     mine = improve_plan(problem, warm, holds=holds, pins=pins,
                         time_limit_s=time_limit_s * share, seed=seed, only=only)
@@ -58,7 +59,7 @@ def replan(problem: Problem, warm: PlanResult, *, holds: Holds | None = None,
     left_s = time_limit_s - (time.monotonic() - started)
     if solver is not None and left_s > 0.5:
         try:
-            theirs = _solve(solver, problem, mine, holds, pins or {}, left_s, seed)
+            theirs = _solve(solver, problem, mine, holds, pins or {}, left_s, seed, only)
         except Exception:  # the solver is another module's: a failure must not lose the plan
             log.exception("optimizer.solve failed; keeping the insertion plan")
             theirs = None
@@ -70,17 +71,31 @@ def replan(problem: Problem, warm: PlanResult, *, holds: Holds | None = None,
 
 
 def _solve(solver, problem: Problem, warm: PlanResult, holds: Holds | None,  # type: ignore[no-untyped-def]
-           pins: Mapping[str, str], time_limit_s: float, seed: int) -> PlanResult:
+           pins: Mapping[str, str], time_limit_s: float, seed: int,
+           only: Sequence[str] | None) -> PlanResult:
+    sub = problem if only is None else restricted(problem, only)
     params = solver.SolveParams(time_limit_s=time_limit_s, seed=seed,
                                 warm_start=warm.solution(problem))
-    solution = solver.solve(problem, params)
+    solution = solver.solve(sub, params)
     routes = {route.vehicle_id: tuple(StopRef(s.request_id, s.kind) for s in route.stops)
               for route in solution.routes}
-    return repair(problem, routes, holds=holds, pins=pins)
+    return repair(problem, routes, holds=holds, pins=pins, only=only)
+
+
+def restricted(problem: Problem, only: Iterable[str]) -> Problem:
+    """The problem with only the trips `only` names (first leg ids) and those that may not
+    move (committed, on board): what the solver plans when the others are not there yet."""
+    trips = trip_chains(problem)
+    fixed = fixed_request_ids(problem)
+    kept = {leg.id for first in only for leg in trips.get(first, ())}
+    kept |= {leg.id for legs in trips.values() if any(leg.id in fixed for leg in legs)
+             for leg in legs}
+    return replace(problem, requests=tuple(r for r in problem.requests if r.id in kept))
 
 
 def repair(problem: Problem, routes: Mapping[str, tuple[StopRef, ...]], *,
-           holds: Holds | None, pins: Mapping[str, str]) -> PlanResult:
+           holds: Holds | None, pins: Mapping[str, str],
+           only: Sequence[str] | None = None) -> PlanResult:
     """Takes out the trips that break a hold or sit on another car than their pin, then
     inserts them again (and whatever else is left out)."""
     trips = trip_chains(problem)
@@ -99,7 +114,7 @@ def repair(problem: Problem, routes: Mapping[str, tuple[StopRef, ...]], *,
             else:
                 kept += [ref for ref in refs if ref.request_id in {leg.id for leg in legs}]
         state.set_route(vehicle_id, tuple(ref for ref in refs if ref.request_id not in broken))
-    return build_plan(problem, holds=holds, warm_start=state.routes, pins=pins)
+    return build_plan(problem, holds=holds, warm_start=state.routes, pins=pins, only=only)
 
 
 def carry_over(problem: Problem, routes: Mapping[str, Sequence[tuple[str, str]]], *,

@@ -171,3 +171,24 @@ def test_a_car_on_the_road_starts_from_where_it_is_now():
     assert dp.problem.vehicle_by_id["2"].shift.start_s == 8 * 3600  # nothing before now
     assert dp.at(3600) == datetime(2026, 11, 23, 1, 0, tzinfo=LOCAL)
     assert dp.seconds(datetime(2026, 11, 22, 17, 0, tzinfo=UTC)) == 3600
+
+
+def test_a_re_plan_of_some_trips_plans_only_those_and_keeps_what_is_committed():
+    # the online case: trips that have not arrived yet stay out, the solver included
+    aboard = request("aboard", 1, 4, passengers=2)
+    nxt = request("next", 2, 3)
+    others = [request(f"r{k}", k % 4 + 1, (k + 2) % 4 + 1,
+                      pickup_window=TimeWindow(600 * k, 600 * k + 1800)) for k in range(8)]
+    state = VehicleState(node=1, time_s=300, on_board=(OnBoard("aboard", 200),),
+                         committed=(StopRef("next", "pickup"),))
+    problem = line_problem([aboard, nxt, *others],
+                           [vehicle("busy", state=state, cost_per_km=10), vehicle("b", cost_per_km=20)])
+    arrived = ["r0", "r2", "r4", "r6"]
+    first = build_plan(problem, only=arrived)
+    outcome = replan(problem, first, time_limit_s=1.0, seed=2, only=arrived)
+    planned = {r.request_id for refs in outcome.result.routes.values() for r in refs}
+    assert planned == {"aboard", "next", *arrived}
+    assert outcome.result.routes["busy"][0] == StopRef("next", "pickup")
+    assert StopRef("aboard", "dropoff") in outcome.result.routes["busy"]
+    assert outcome.solver in ("insertion", "insertion+solve")
+    assert check(problem, outcome.result.solution(problem)) == []
