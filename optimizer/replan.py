@@ -56,7 +56,8 @@ def replan(problem: Problem, warm: PlanResult, *, holds: Holds | None = None,
                         time_limit_s=time_limit_s * share, seed=seed, only=only)
     best, name = mine, "insertion"
     best_cost = plan_cost(PlanState(problem, mine.routes, holds))
-    left_s = time_limit_s - (time.monotonic() - started)
+    # the solver's plan is repaired and checked after it stops: time kept back for that
+    left_s = time_limit_s - (time.monotonic() - started) - max(0.3, 0.1 * time_limit_s)
     if solver is not None and left_s > 0.5:
         try:
             theirs = _solve(solver, problem, mine, holds, pins or {}, left_s, seed, only)
