@@ -141,16 +141,23 @@ def test_a_warm_start_drops_what_changed_and_pins_move_a_trip():
     assert StopRef("2", "pickup") in moved.routes[other]
 
 
-def test_committed_stops_and_passengers_on_board_never_move_on_re_plan():
+def _busy_car_world(others: int, committed: tuple[StopRef, ...], *extra_cars):
+    """A car under way ("busy": a passenger on board, the next stops committed), `others`
+    trips r0, r1, ... to plan and a second car "b"."""
     aboard = request("aboard", 1, 4, passengers=2)
     nxt = request("next", 2, 3)
-    others = [request(f"r{k}", k % 4 + 1, (k + 2) % 4 + 1,
-                      pickup_window=TimeWindow(600 * k, 600 * k + 1800)) for k in range(6)]
+    trips = [request(f"r{k}", k % 4 + 1, (k + 2) % 4 + 1,
+                     pickup_window=TimeWindow(600 * k, 600 * k + 1800)) for k in range(others)]
     state = VehicleState(node=1, time_s=300, on_board=(OnBoard("aboard", 200),),
-                         committed=(StopRef("next", "pickup"), StopRef("next", "dropoff")))
-    problem = line_problem([aboard, nxt, *others],
-                           [vehicle("busy", state=state, cost_per_km=10), vehicle("b", cost_per_km=20),
-                            vehicle("c", cost_per_km=30, capacity=2)])
+                         committed=committed)
+    return line_problem([aboard, nxt, *trips],
+                        [vehicle("busy", state=state, cost_per_km=10),
+                         vehicle("b", cost_per_km=20), *extra_cars])
+
+
+def test_committed_stops_and_passengers_on_board_never_move_on_re_plan():
+    problem = _busy_car_world(6, (StopRef("next", "pickup"), StopRef("next", "dropoff")),
+                              vehicle("c", cost_per_km=30, capacity=2))
     first = build_plan(problem)
     for result in (first, improve_plan(problem, first, time_limit_s=0.5, seed=3),
                    replan(problem, first, time_limit_s=0.5, seed=4).result):
@@ -175,14 +182,7 @@ def test_a_car_on_the_road_starts_from_where_it_is_now():
 
 def test_a_re_plan_of_some_trips_plans_only_those_and_keeps_what_is_committed():
     # the online case: trips that have not arrived yet stay out, the solver included
-    aboard = request("aboard", 1, 4, passengers=2)
-    nxt = request("next", 2, 3)
-    others = [request(f"r{k}", k % 4 + 1, (k + 2) % 4 + 1,
-                      pickup_window=TimeWindow(600 * k, 600 * k + 1800)) for k in range(8)]
-    state = VehicleState(node=1, time_s=300, on_board=(OnBoard("aboard", 200),),
-                         committed=(StopRef("next", "pickup"),))
-    problem = line_problem([aboard, nxt, *others],
-                           [vehicle("busy", state=state, cost_per_km=10), vehicle("b", cost_per_km=20)])
+    problem = _busy_car_world(8, (StopRef("next", "pickup"),))
     arrived = ["r0", "r2", "r4", "r6"]
     first = build_plan(problem, only=arrived)
     outcome = replan(problem, first, time_limit_s=1.0, seed=2, only=arrived)
