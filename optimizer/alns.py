@@ -8,7 +8,11 @@ with probability exp(-Δ/T) when dearer. The temperature falls geometrically fro
 `t_end_frac` of the first plan's routing cost, over the time limit, or over the iterations when
 `max_iterations` is set (then the run is repeatable whatever the machine's load); the routing
 cost it scales by leaves fixed costs out. Operators that
-find new best, better or accepted plans gain weight every `segment` iterations.
+find new best, better or accepted plans gain weight every `segment` iterations. The request
+bank (`bank_frac`) lets the annealing judge a leg left out at about the mean cost per leg
+rather than its penalty, and the kick (`stagnation`) starts again from the best plan with a
+large ruin when no new best has come for a while; the best plan is always chosen by the real
+cost.
 
 Feasibility is by construction: every insertion is screened by H5's insertion search
 (insertion_route.leg_slots) and confirmed exactly (alns_feasible.fast_times_feasible, the same

@@ -14,7 +14,9 @@
 Never moved: committed stops and passengers on board (the plan always starts from them). An
 emergency is never dropped while a car can take it: emergencies are inserted before anything
 else, room is made for them by moving lower-priority trips (insertion_room.make_room), and
-their penalty dwarfs any routing cost, so no accepted plan leaves one out for a cheaper route.
+their penalty dwarfs any routing cost, so the best plan (the one returned, chosen by the real
+cost) never leaves one out for a cheaper route; the annealing's request bank may pass through
+such plans, never end on one.
 The result is deterministic for a seed when `max_iterations` bounds the search (with only a
 time limit, how far the search gets depends on the machine). The first insertion plan counts
 against the time limit but is not interrupted; the last ALNS iteration may overrun it a little.
