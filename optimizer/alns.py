@@ -73,14 +73,24 @@ class AlnsResult:
 def plan_total(state: PlanState, movable: Sequence[str],
                trips: Mapping[str, tuple[Request, ...]]) -> int:
     """Routes plus the penalties of the movable trips left out (fixed ones are served)."""
-    problem = state.problem
+    return _totals(state, movable, trips, None)[0]
+
+
+def _totals(state: PlanState, movable: Sequence[str], trips: Mapping[str, tuple[Request, ...]],
+            bank_cost: int | None) -> tuple[int, int]:
+    """(the real cost, the cost the annealing compares) in one pass: the same routes, the legs
+    left out at their penalty, and in the second at no more than `bank_cost` (None: equal)."""
+    penalty = state.problem.unserved_penalty
     served = state.served_ids()
-    total = sum(state.route_total(v.id) for v in problem.vehicles)
+    routes = sum(state.route_total(v.id) for v in state.problem.vehicles)
+    real = annealed = routes
     for trip in movable:
         for leg in trips[trip]:
             if leg.id not in served:
-                total += problem.unserved_penalty.of(leg.priority)
-    return total
+                cost = penalty.of(leg.priority)
+                real += cost
+                annealed += cost if bank_cost is None else min(bank_cost, cost)
+    return real, annealed
 
 
 def variable_cost(state: PlanState) -> int:
@@ -116,10 +126,9 @@ def run_alns(state: PlanState, trips: Mapping[str, tuple[Request, ...]], movable
     w_ruin, w_rec = [1.0] * len(ruins), [1.0] * len(RECREATES)
     sc_ruin, sc_rec = [0.0] * len(ruins), [0.0] * len(RECREATES)
     n_ruin, n_rec = [0] * len(ruins), [0] * len(RECREATES)
-    best_cost, best_routes, best_reasons = (plan_total(state, movable, trips), dict(state.routes),
-                                            dict(reasons))
     bank_cost = _bank_cost(state, movable, trips, config.bank_frac)
-    current = _annealed(state, movable, trips, bank_cost)
+    best_cost, current = _totals(state, movable, trips, bank_cost)
+    best_routes, best_reasons = dict(state.routes), dict(reasons)
     routing = variable_cost(state)
     t0 = max(1.0, config.t0_frac * routing)
     t_end = max(1e-3, config.t_end_frac * routing)
@@ -170,8 +179,7 @@ def run_alns(state: PlanState, trips: Mapping[str, tuple[Request, ...]], movable
                        if state.routes.get(v, ()) != before_routes.get(v, ())}
             two_opt_star(state, first_of, requests, touched,
                          None if config.max_iterations is not None else deadline)
-        real = plan_total(state, movable, trips)
-        cost = real if bank_cost is None else _annealed(state, movable, trips, bank_cost)
+        real, cost = _totals(state, movable, trips, bank_cost)
         score = 0.0
         since_best += 1
         if kick:
@@ -213,21 +221,6 @@ def _bank_cost(state: PlanState, movable: Sequence[str],
     served = state.served_ids()
     legs = sum(1 for t in movable for leg in trips[t] if leg.id in served)
     return max(1, int(bank_frac * variable_cost(state) / max(1, legs)))
-
-
-def _annealed(state: PlanState, movable: Sequence[str],
-              trips: Mapping[str, tuple[Request, ...]], bank_cost: int | None) -> int:
-    """The cost the annealing compares: the real one, but legs left out at `bank_cost`."""
-    if bank_cost is None:
-        return plan_total(state, movable, trips)
-    penalty = state.problem.unserved_penalty
-    served = state.served_ids()
-    total = sum(state.route_total(v.id) for v in state.problem.vehicles)
-    for trip in movable:
-        for leg in trips[trip]:
-            if leg.id not in served:
-                total += min(bank_cost, penalty.of(leg.priority))
-    return total
 
 
 def _restore(state: PlanState, routes: Mapping[str, tuple]) -> None:

@@ -15,7 +15,8 @@ from collections.abc import Mapping
 
 from optimizer.alns_feasible import fast_times_feasible
 from optimizer.alns_recreate import candidate_vehicles
-from optimizer.insertion import PlanState, _distance_cost
+from optimizer.cost import distance_total
+from optimizer.insertion import PlanState
 from optimizer.insertion_route import fits_vehicle
 from optimizer.problem import Request
 
@@ -119,8 +120,8 @@ def _best_swap(state: PlanState, a: str, b: str, cuts_a: list[int], cuts_b: list
                 - dist[na[-2]][na[-1]] + dist[na[-2]][nb[-1]] if i < len(ra) else \
                 pb[j] + dist[nb[j]][nb[-1]]
             new_a, new_b = (*ra[:i], *rb[j:]), (*rb[:j], *ra[i:])
-            estimate = (_distance_cost(va, da, bool(new_a)) if new_a or va.state else 0) + \
-                (_distance_cost(vb, db, bool(new_b)) if new_b or vb.state else 0)
+            estimate = (distance_total(va, da, bool(new_a)) if new_a or va.state else 0) + \
+                (distance_total(vb, db, bool(new_b)) if new_b or vb.state else 0)
             if estimate >= old:
                 continue
             if new_a and not _route_ok(problem, va, new_a, da):

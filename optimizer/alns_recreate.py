@@ -19,7 +19,8 @@ from collections.abc import Mapping, Sequence
 from operator import itemgetter
 
 from optimizer.alns_feasible import fast_times_feasible
-from optimizer.insertion import PlanState, Proposal, _distance_cost, is_emergency
+from optimizer.cost import distance_total
+from optimizer.insertion import PlanState, Proposal, is_emergency
 from optimizer.insertion_room import make_room
 from optimizer.insertion_route import leg_slots
 from optimizer.problem import PRIORITIES, Request, StopRef, Vehicle
@@ -125,14 +126,14 @@ def _single_leg(state: PlanState, vehicle: Vehicle, leg: Request) -> list:
     base = view.dist_m
     plan = vehicle.price_plan
     slots = leg_slots(state.problem, view, leg, view.fixed, view.stop_count)
-    old = 0 if unused else _distance_cost(vehicle, base, bool(view.refs))
+    old = 0 if unused else distance_total(vehicle, base, bool(view.refs))
     if plan is None or not plan.over_km_cost_per_km:
         # cost = per-km part + the fixed cost once the car serves anyone: linear in distance
         rate = vehicle.cost_per_km
-        const = _distance_cost(vehicle, 0, True) - old
+        const = distance_total(vehicle, 0, True) - old
         return [(((base + s.add_dist_m) * rate + 500) // 1000 + const, (s.i, s.j + 1), None)
                 for s in slots]
-    return [(_distance_cost(vehicle, base + s.add_dist_m, True) - old, (s.i, s.j + 1), None)
+    return [(distance_total(vehicle, base + s.add_dist_m, True) - old, (s.i, s.j + 1), None)
             for s in slots]
 
 

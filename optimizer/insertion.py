@@ -189,7 +189,7 @@ class PlanState:
             else:
                 view = self.view(vehicle_id) if refs == self.routes.get(vehicle_id, ()) else \
                     RouteView(self.problem, vehicle, refs)
-                total = _distance_cost(vehicle, view.dist_m, bool(refs))
+                total = distance_total(vehicle, view.dist_m, bool(refs))
             if len(self._costs) > 50_000:
                 self._costs.clear()
             self._costs[key] = total
@@ -210,11 +210,11 @@ class PlanState:
         """Every screened placement of the trip on this vehicle with its lower-bound cost."""
         view = self.view(vehicle.id)
         unused = not view.refs and vehicle.state is None
-        old = 0 if unused else _distance_cost(vehicle, view.dist_m, bool(view.refs))
+        old = 0 if unused else distance_total(vehicle, view.dist_m, bool(view.refs))
         found: list[_Candidate] = []
         index = self._index[vehicle.id]
         for refs, positions, dist_m in _placements(self.problem, view, legs):
-            estimate = _distance_cost(vehicle, dist_m, True) - old
+            estimate = distance_total(vehicle, dist_m, True) - old
             found.append(_Candidate(estimate, index, refs, positions))
             if len(found) >= MAX_PLACEMENTS:
                 break
@@ -297,11 +297,6 @@ def insert_request(problem: Problem, plan: Plan, request_id: str, k: int = 3,
 
 def _kth(best: dict[str, tuple[int, _Candidate]], k: int) -> int:
     return sorted(added for added, _ in best.values())[k - 1]
-
-
-def _distance_cost(vehicle: Vehicle, dist_m: int, served: bool) -> int:
-    """A route's cost without overtime (fixed, per km, over-km): exact for most cars."""
-    return distance_total(vehicle, dist_m, served)
 
 
 def _placements(problem: Problem, view: RouteView, legs: Sequence[Request]

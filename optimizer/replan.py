@@ -78,9 +78,7 @@ def _solve(solver, problem: Problem, warm: PlanResult, holds: Holds | None,  # t
     params = solver.SolveParams(time_limit_s=time_limit_s, seed=seed,
                                 warm_start=warm.solution(problem))
     solution = solver.solve(sub, params)
-    routes = {route.vehicle_id: tuple(StopRef(s.request_id, s.kind) for s in route.stops)
-              for route in solution.routes}
-    return repair(problem, routes, holds=holds, pins=pins, only=only)
+    return repair(problem, solution.stop_orders(), holds=holds, pins=pins, only=only)
 
 
 def restricted(problem: Problem, only: Iterable[str]) -> Problem:

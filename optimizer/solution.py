@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from optimizer.problem import StopKind
+from optimizer.problem import StopKind, StopRef
 
 # Why a request is left out. A solver picks the most specific one it knows.
 UNASSIGNED_REASONS = {
@@ -86,3 +86,8 @@ class Solution:
     @property
     def dist_m(self) -> int:
         return sum(route.dist_m for route in self.routes)
+
+    def stop_orders(self) -> dict[str, tuple[StopRef, ...]]:
+        """Vehicle id -> its stops in driving order, as a solver's warm start takes them."""
+        return {route.vehicle_id: tuple(StopRef(s.request_id, s.kind) for s in route.stops)
+                for route in self.routes}

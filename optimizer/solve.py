@@ -79,7 +79,7 @@ def solve(problem: Problem, params: SolveParams) -> Solution:
     if params.engine == "ortools":
         from optimizer.ortools_solver import solve_ortools
 
-        warm = None if params.warm_start is None else _routes_of(params.warm_start)
+        warm = None if params.warm_start is None else params.warm_start.stop_orders()
         return solve_ortools(problem, params.time_limit_s, warm)
     if params.engine == "alns+ortools":
         from optimizer.ortools_solver import solve_ortools
@@ -88,16 +88,11 @@ def solve(problem: Problem, params: SolveParams) -> Solution:
         first = _solve_alns(problem, replace(params, time_limit_s=alns_s))
         if any(v.state is not None for v in problem.vehicles):
             return first  # OR-Tools does not model a day under way
-        polished = solve_ortools(problem, params.time_limit_s - alns_s, _routes_of(first))
+        polished = solve_ortools(problem, params.time_limit_s - alns_s, first.stop_orders())
         better = (len(polished.unassigned), polished.cost.total) < \
             (len(first.unassigned), first.cost.total)
         return polished if better else first
     return _solve_alns(problem, params)
-
-
-def _routes_of(solution: Solution) -> dict[str, tuple[StopRef, ...]]:
-    return {route.vehicle_id: tuple(StopRef(s.request_id, s.kind) for s in route.stops)
-            for route in solution.routes}
 
 
 def _solve_alns(problem: Problem, params: SolveParams) -> Solution:
@@ -106,7 +101,7 @@ def _solve_alns(problem: Problem, params: SolveParams) -> Solution:
     if params.warm_start is not None:
         from optimizer.replan import carry_over  # replan imports this module lazily
 
-        warm = carry_over(problem, _routes_of(params.warm_start))
+        warm = carry_over(problem, params.warm_start.stop_orders())
     warm = _with_committed_dropoffs(problem, warm)
     first = build_plan(problem, warm_start=warm)
     trips = trip_chains(problem)
